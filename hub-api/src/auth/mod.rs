@@ -1,0 +1,148 @@
+//! Who is calling: the three auth scopes and the extractor that finds them.
+//!
+//! - **controller**: a per-customer API key (`Authorization: Bearer …`), found by its SHA-256
+//!   hash; it may post and read only for its own customer.
+//! - **global**: `api.report_api_key`, compared in constant time; report ingest and reads.
+//! - **operator**: the session cookie (or anyone, when the hub runs without a password). Every
+//!   state-changing request made with the cookie must carry the session's `X-CSRF-Token`.
+
+pub mod limiter;
+pub mod session;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum_extra::extract::CookieJar;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+
+pub use session::{SessionKeys, COOKIE_NAME};
+
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The operator; `session` is `None` when the hub runs without a password.
+    Operator { session: Option<String> },
+    /// The global report key.
+    Global,
+    /// A controller with its customer's key.
+    Controller { customer_id: String },
+}
+
+impl Caller {
+    /// Only the operator.
+    pub fn require_operator(&self) -> Result<()> {
+        match self {
+            Caller::Operator { .. } => Ok(()),
+            _ => Err(AppError::Forbidden("this endpoint needs an operator session".into())),
+        }
+    }
+
+    /// The operator or the global key: reads across the fleet.
+    pub fn require_fleet_read(&self) -> Result<()> {
+        match self {
+            Caller::Operator { .. } | Caller::Global => Ok(()),
+            Caller::Controller { .. } => {
+                Err(AppError::Forbidden("a customer's key may read only its own customer".into()))
+            }
+        }
+    }
+
+    /// The operator, the global key, or the key of `customer_id`.
+    pub fn require_read(&self, customer_id: &str) -> Result<()> {
+        match self {
+            Caller::Controller { customer_id: own } if own != customer_id => {
+                Err(AppError::Forbidden("a customer's key may read only its own customer".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What a controller may push for `customer_id`: the global key or that customer's key.
+    pub fn require_controller_for(&self, customer_id: &str) -> Result<()> {
+        match self {
+            Caller::Global => Ok(()),
+            Caller::Controller { customer_id: own } if own == customer_id => Ok(()),
+            Caller::Controller { .. } => {
+                Err(AppError::Forbidden("a customer's key may post only for its own customer_id".into()))
+            }
+            Caller::Operator { .. } => Err(AppError::Forbidden("this endpoint needs a controller's API key".into())),
+        }
+    }
+}
+
+/// The SHA-256 of an API key, as stored (hex).
+pub fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn unsafe_method(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| AppError::Unauthorized("the Authorization header must be `Bearer <api key>`".into()))?;
+            return authenticate_key(state, token).await;
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        if let Some(cookie) = jar.get(COOKIE_NAME) {
+            let now = chrono::Utc::now().timestamp_millis();
+            let sid = state
+                .session_keys()
+                .verify(cookie.value(), now)
+                .ok_or_else(|| AppError::Unauthorized("the session is invalid or expired; sign in again".into()))?;
+            if !state.store().session_active(&sid, now).await? {
+                return Err(AppError::Unauthorized("the session has ended; sign in again".into()));
+            }
+            check_csrf(parts, state, &sid)?;
+            return Ok(Caller::Operator { session: Some(sid) });
+        }
+        if !state.config().auth_required() {
+            check_csrf(parts, state, session::OPEN_SESSION)?;
+            return Ok(Caller::Operator { session: None });
+        }
+        Err(AppError::Unauthorized("sign in, or send `Authorization: Bearer <api key>`".into()))
+    }
+}
+
+fn check_csrf(parts: &Parts, state: &AppState, sid: &str) -> Result<()> {
+    if !unsafe_method(&parts.method) {
+        return Ok(());
+    }
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let expected = state.session_keys().csrf_token(sid);
+    if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        return Err(AppError::Forbidden("CSRF token missing or invalid (send the session's X-CSRF-Token)".into()));
+    }
+    Ok(())
+}
+
+async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller> {
+    let global = state.config().raw.api.report_api_key.expose_secret();
+    if !global.is_empty() && bool::from(token.as_bytes().ct_eq(global.as_bytes())) {
+        return Ok(Caller::Global);
+    }
+    let hash = key_hash(token);
+    if let Some((customer_id, stored)) = state.store().customer_by_key_hash(&hash).await? {
+        if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+            return Ok(Caller::Controller { customer_id });
+        }
+    }
+    Err(AppError::Unauthorized("unknown API key".into()))
+}

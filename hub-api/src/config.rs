@@ -1,0 +1,397 @@
+//! The hub's configuration: built-in defaults, then `hub.yaml`, then `HUB_*` environment variables
+//! with `__` between sections (`HUB_API__REPORT_API_KEY`). Parsed and validated once at start-up;
+//! secrets are `SecretString` and never appear in `Debug` or logs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The configuration as written by the operator, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    pub auth: RawAuth,
+    pub api: RawApi,
+    pub notifications: RawNotifications,
+    pub retention: RawRetention,
+    pub alerting: RawAlerting,
+    pub registry: RawRegistry,
+    pub server: RawServer,
+    pub database: RawDatabase,
+    pub security: RawSecurity,
+    pub assets: RawAssets,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAuth {
+    /// bcrypt hash of the operator password; empty means no operator login.
+    pub password_hash: String,
+    /// Key that signs session tokens; generated once and kept in the database when empty.
+    #[serde(serialize_with = "ser_secret")]
+    pub session_secret: SecretString,
+    /// Allow listening on a non-loopback address without a password.
+    pub allow_no_auth: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawApi {
+    /// The global Bearer key accepted for report ingest and the read endpoints.
+    #[serde(serialize_with = "ser_secret")]
+    pub report_api_key: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawNotifications {
+    #[serde(serialize_with = "ser_secret")]
+    pub resend_api_key: SecretString,
+    pub resend_base_url: String,
+    pub from_email: String,
+    pub operator_email: String,
+    pub operator_enabled: bool,
+}
+
+impl Default for RawNotifications {
+    fn default() -> Self {
+        Self {
+            resend_api_key: SecretString::default(),
+            resend_base_url: "https://api.resend.com".into(),
+            from_email: "monitoring@felhom.eu".into(),
+            operator_email: String::new(),
+            operator_enabled: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRetention {
+    pub max_days: u32,
+    pub prune_schedule: String,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        Self { max_days: 90, prune_schedule: "04:30".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAlerting {
+    pub stale_threshold: String,
+}
+
+impl Default for RawAlerting {
+    fn default() -> Self {
+        Self { stale_threshold: "30m".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRegistry {
+    pub image: String,
+    pub username: String,
+    #[serde(serialize_with = "ser_secret")]
+    pub token: SecretString,
+    pub check_interval: String,
+    pub template_interval: String,
+    /// Where `controller.yaml.example` is fetched from; empty keeps the bundled template.
+    pub template_url: String,
+}
+
+impl Default for RawRegistry {
+    fn default() -> Self {
+        Self {
+            image: "gitea.dooplex.hu/admin/felhom-controller".into(),
+            username: String::new(),
+            token: SecretString::default(),
+            check_interval: "30m".into(),
+            template_interval: "1h".into(),
+            template_url: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// The time zone of daily jobs and of dates in emails.
+    pub timezone: String,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted ingress only).
+    pub trust_forwarded_for: bool,
+    /// The hub's public URL, written into generated controller configs.
+    pub public_url: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            listen: ":8080".into(),
+            data_dir: "/data".into(),
+            timezone: "Europe/Budapest".into(),
+            trust_forwarded_for: false,
+            public_url: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawDatabase {
+    /// `sqlite://PATH` or `postgres://…`; default `sqlite://<data_dir>/hub.db`.
+    #[serde(serialize_with = "ser_secret")]
+    pub url: SecretString,
+    pub max_connections: u32,
+    /// SQLite `synchronous` mode: `full` (default: nothing acknowledged is lost) or `normal`.
+    pub sqlite_synchronous: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSecurity {
+    /// Key for secrets at rest (base64 of 32 bytes); a key file in the data directory when empty.
+    #[serde(serialize_with = "ser_secret")]
+    pub encryption_key: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAssets {
+    pub seed_dir: PathBuf,
+}
+
+impl Default for RawAssets {
+    fn default() -> Self {
+        Self { seed_dir: "/usr/share/felhom/assets-seed".into() }
+    }
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            auth: RawAuth::default(),
+            api: RawApi::default(),
+            notifications: RawNotifications::default(),
+            retention: RawRetention::default(),
+            alerting: RawAlerting::default(),
+            registry: RawRegistry::default(),
+            server: RawServer::default(),
+            database: RawDatabase { max_connections: 8, sqlite_synchronous: "full".into(), ..Default::default() },
+            security: RawSecurity::default(),
+            assets: RawAssets::default(),
+        }
+    }
+}
+
+fn ser_secret<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    // Only used to seed figment's defaults; a default secret is always empty.
+    s.serialize_str(secret.expose_secret())
+}
+
+/// SQLite's durability mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    Full,
+    Normal,
+}
+
+/// The validated configuration the hub runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub raw: RawConfig,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: SecretString,
+    pub sqlite_sync: SqliteSync,
+    pub stale_threshold: Duration,
+    pub timezone: Tz,
+    pub prune_at: NaiveTime,
+    pub check_interval: Duration,
+    pub template_interval: Duration,
+}
+
+impl Config {
+    /// Loads defaults, then the YAML file (if given), then `HUB_*` variables, and validates.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                bail!("config file {} does not exist", path.display());
+            }
+            figment = figment.merge(Yaml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("HUB_").split("__").lowercase(true));
+        Self::from_figment(figment)
+    }
+
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Config> {
+        let raw: RawConfig = figment.extract().map_err(|e| {
+            // figment's messages name the key ("invalid type ... for key `server.listen`")
+            // and never contain a secret's value for string fields.
+            anyhow!("invalid configuration: {e}")
+        })?;
+        Self::validate(raw)
+    }
+
+    pub fn validate(raw: RawConfig) -> anyhow::Result<Config> {
+        let listen = parse_listen(&raw.server.listen).with_context(|| "invalid server.listen")?;
+        if raw.server.data_dir.as_os_str().is_empty() {
+            bail!("invalid server.data_dir: must not be empty");
+        }
+        let stale_threshold = parse_duration("alerting.stale_threshold", &raw.alerting.stale_threshold)?;
+        if stale_threshold < Duration::from_secs(60) {
+            bail!("invalid alerting.stale_threshold: must be at least 1m");
+        }
+        let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
+        let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
+        let timezone: Tz = raw
+            .server
+            .timezone
+            .parse()
+            .map_err(|_| anyhow!("invalid server.timezone: unknown time zone {:?}", raw.server.timezone))?;
+        let prune_at = NaiveTime::parse_from_str(&raw.retention.prune_schedule, "%H:%M").map_err(|_| {
+            anyhow!("invalid retention.prune_schedule: expected HH:MM, got {:?}", raw.retention.prune_schedule)
+        })?;
+        if raw.retention.max_days == 0 {
+            bail!("invalid retention.max_days: must be at least 1");
+        }
+        if !raw.auth.password_hash.is_empty() && raw.auth.password_hash.parse::<bcrypt::HashParts>().is_err() {
+            bail!("invalid auth.password_hash: not a bcrypt hash (make one with `felhom-hub hash-password`)");
+        }
+        if raw.database.max_connections == 0 {
+            bail!("invalid database.max_connections: must be at least 1");
+        }
+        let sqlite_sync = match raw.database.sqlite_synchronous.to_ascii_lowercase().as_str() {
+            "full" => SqliteSync::Full,
+            "normal" => SqliteSync::Normal,
+            other => bail!("invalid database.sqlite_synchronous: expected full or normal, got {other:?}"),
+        };
+        let url = raw.database.url.expose_secret().trim().to_string();
+        let database_url = if url.is_empty() {
+            SecretString::from(format!("sqlite://{}/hub.db", raw.server.data_dir.display()))
+        } else if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            SecretString::from(url)
+        } else {
+            bail!("invalid database.url: must start with sqlite:// or postgres://");
+        };
+        if !raw.security.encryption_key.expose_secret().is_empty() {
+            use base64::Engine;
+            let ok = base64::engine::general_purpose::STANDARD
+                .decode(raw.security.encryption_key.expose_secret())
+                .map(|k| k.len() == 32)
+                .unwrap_or(false);
+            if !ok {
+                bail!("invalid security.encryption_key: must be the base64 of 32 bytes");
+            }
+        }
+        if !listen.ip().is_loopback() && raw.auth.password_hash.is_empty() && !raw.auth.allow_no_auth {
+            bail!(
+                "invalid server.listen: refusing to listen on {listen} without an operator password; \
+                 set auth.password_hash, or auth.allow_no_auth: true to run open on purpose"
+            );
+        }
+        Ok(Config {
+            data_dir: raw.server.data_dir.clone(),
+            listen,
+            database_url,
+            sqlite_sync,
+            stale_threshold,
+            timezone,
+            prune_at,
+            check_interval,
+            template_interval,
+            raw,
+        })
+    }
+
+    pub fn auth_required(&self) -> bool {
+        !self.raw.auth.password_hash.is_empty()
+    }
+
+    pub fn stale_ms(&self) -> i64 {
+        self.stale_threshold.as_millis() as i64
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+/// Accepts `:8080` (all interfaces, as the original), `127.0.0.1:0` and `[::1]:8080`.
+fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    let s = s.trim();
+    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_string() };
+    full.parse().map_err(|_| anyhow!("expected HOST:PORT or :PORT, got {s:?}"))
+}
+
+fn parse_duration(key: &str, s: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(s.trim()).map_err(|e| anyhow!("invalid {key}: {e} (examples: 30m, 1h, 90s)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn with(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut f = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Serialized::default("server.listen", "127.0.0.1:0"));
+        for (k, v) in pairs {
+            f = f.merge(Serialized::default(k, v));
+        }
+        Config::from_figment(f)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.stale_threshold, Duration::from_secs(1800));
+        assert_eq!(c.timezone, chrono_tz::Europe::Budapest);
+        assert_eq!(c.database_url.expose_secret(), "sqlite:///data/hub.db");
+        assert_eq!(c.sqlite_sync, SqliteSync::Full);
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        for (key, value) in [
+            ("alerting.stale_threshold", "soon"),
+            ("server.timezone", "Mars/Base"),
+            ("retention.prune_schedule", "25:00"),
+            ("server.listen", "nowhere"),
+            ("database.url", "mysql://x"),
+            ("database.sqlite_synchronous", "off"),
+            ("auth.password_hash", "plain"),
+        ] {
+            let err = with(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_open_listen_without_password() {
+        let err = with(&[("server.listen", ":8080")]).unwrap_err().to_string();
+        assert!(err.contains("auth.allow_no_auth"), "{err}");
+        assert!(with(&[("server.listen", ":8080"), ("auth.allow_no_auth", "true")]).is_ok());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = with(&[("api.report_api_key", "super-secret-key"), ("auth.session_secret", "sess-secret")]).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("super-secret-key") && !dbg.contains("sess-secret"), "{dbg}");
+    }
+}

@@ -1,0 +1,79 @@
+//! Extractors that turn bad input into clear 4xx answers: JSON bodies whose errors name the field,
+//! and customer ids checked against the shared pattern.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body: 415 without a JSON content type, 413 over the body limit, 400 for malformed JSON,
+/// 422 naming the field for a wrong type or a missing field. Keeps the raw bytes too.
+pub struct ApiJson<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
+        }
+        let raw = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge(e.body_text())
+            } else {
+                AppError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+            }
+        })?;
+        let value = parse_json(&raw)?;
+        Ok(ApiJson { value, raw })
+    }
+}
+
+/// Parses JSON; the error names the path of the field that is wrong.
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { "body".to_string() } else { path };
+            AppError::invalid(field.clone(), format!("{field}: {inner}"))
+        } else {
+            AppError::BadRequest(format!("malformed JSON: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// A customer id from the path, checked against `^[a-z0-9][a-z0-9-]{0,62}$` (400 otherwise).
+pub struct CustomerId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
+        hub_shared::validate::customer_id(&id).map_err(|msg| AppError::BadRequest(format!("customer_id: {msg}")))?;
+        Ok(CustomerId(id))
+    }
+}

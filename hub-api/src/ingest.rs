@@ -1,0 +1,68 @@
+//! Group commit for report ingest. Handlers hand their report to one writer task and wait; the
+//! writer takes everything that queued up while the previous commit ran, writes it in one
+//! transaction, commits, and only then answers each handler. With `synchronous=FULL` that is
+//! one fsync for many reports, and no report is acknowledged before it is durable.
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::error::AppError;
+use crate::store::{ReportRow, Store};
+
+/// The most reports written in one transaction.
+pub const MAX_BATCH: usize = 256;
+const QUEUE: usize = 4096;
+
+struct Pending {
+    row: ReportRow,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+#[derive(Clone)]
+pub struct Ingest {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl Ingest {
+    /// Starts the writer. It ends once every `Ingest` handle is dropped and the queue is empty.
+    pub fn start(store: Store) -> (Ingest, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        (Ingest { tx }, tokio::spawn(writer(store, rx)))
+    }
+
+    /// Stores a report; returns once it is committed.
+    pub async fn submit(&self, row: ReportRow) -> Result<(), AppError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Pending { row, done })
+            .await
+            .map_err(|_| AppError::Unavailable("the hub is shutting down".into()))?;
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppError::Internal(anyhow::anyhow!("storing the report failed: {e}"))),
+            Err(_) => Err(AppError::Unavailable("the hub is shutting down".into())),
+        }
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let rows: Vec<ReportRow> = batch.iter().map(|p| p.row.clone()).collect();
+        match store.insert_reports(&rows).await {
+            Ok(()) => {
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, reports = rows.len(), "batch insert failed; retrying one by one");
+                // One bad row must not fail the others: retry each in its own transaction.
+                for p in batch.drain(..) {
+                    let result = store.insert_reports(std::slice::from_ref(&p.row)).await.map_err(|e| e.to_string());
+                    let _ = p.done.send(result);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Background jobs and the scheduler that runs them. Each job has a `run_once(state, now)` that
+//! tests call directly with a chosen `now`. The scheduler runs every job on one replica at a
+//! time: a replica must hold the leader lease to start runs, and each run is claimed by its due
+//! time in the database, so no due time is ever run twice, even across a leader change.
+
+mod schedule;
+mod session_cleanup;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+pub use schedule::Schedule;
+pub use session_cleanup::SessionCleanup;
+
+use crate::state::AppState;
+
+/// How long a leader's lease lasts without renewal; a dead leader is replaced after this.
+pub const LEASE_TTL: Duration = Duration::from_secs(30);
+/// How often the scheduler wakes to renew its lease and start due runs.
+pub const TICK: Duration = Duration::from_secs(5);
+const LEASE_NAME: &str = "scheduler";
+
+#[async_trait]
+pub trait Job: Send + Sync {
+    /// A stable name, used in the database and in `GET /api/v1/jobs`.
+    fn name(&self) -> &'static str;
+    fn schedule(&self, state: &AppState) -> Schedule;
+    /// Does the job's work as of `now`; the returned text is the run's summary.
+    async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String>;
+}
+
+/// Every job the hub runs.
+pub fn all() -> Vec<Arc<dyn Job>> {
+    vec![Arc::new(SessionCleanup)]
+}
+
+/// Runs the scheduler until `cancel` fires, then gives up the lease.
+pub async fn run_scheduler(state: AppState, jobs: Vec<Arc<dyn Job>>, cancel: CancellationToken) {
+    let holder = state.instance_id().to_string();
+    let mut last_due: HashMap<&'static str, i64> = HashMap::new();
+    loop {
+        let now = Utc::now();
+        match tick(&state, &jobs, &holder, now, &mut last_due).await {
+            Ok(()) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+    if let Err(e) = state.store().release_lease(LEASE_NAME, &holder).await {
+        tracing::warn!(error = %e, "could not release the scheduler lease");
+    }
+}
+
+/// One scheduler step at `now`: renew or take the lease, then start every run that is due.
+/// Returns without running anything when another replica leads.
+pub async fn tick(
+    state: &AppState,
+    jobs: &[Arc<dyn Job>],
+    holder: &str,
+    now: DateTime<Utc>,
+    last_due: &mut HashMap<&'static str, i64>,
+) -> anyhow::Result<()> {
+    let now_ms = now.timestamp_millis();
+    let leads = state.store().acquire_lease(LEASE_NAME, holder, now_ms, now_ms + LEASE_TTL.as_millis() as i64).await?;
+    if !leads {
+        last_due.clear();
+        return Ok(());
+    }
+    let tz = state.config().timezone;
+    for job in jobs {
+        let schedule = job.schedule(state);
+        let due = schedule.latest_due(now, tz);
+        let due_ms = due.timestamp_millis();
+        if last_due.get(job.name()) == Some(&due_ms) {
+            continue;
+        }
+        last_due.insert(job.name(), due_ms);
+        if now - due > schedule.catch_up() {
+            // Missed while no hub ran, too long ago to be worth doing late.
+            continue;
+        }
+        if !state.store().claim_run(job.name(), due_ms, holder, now_ms).await? {
+            continue;
+        }
+        let job = job.clone();
+        let state = state.clone();
+        tokio::spawn(async move { run_claimed(&state, job.as_ref(), due_ms, now).await });
+    }
+    Ok(())
+}
+
+/// Runs a claimed run and records its outcome; a failure is logged and the schedule goes on.
+pub async fn run_claimed(state: &AppState, job: &dyn Job, due_ms: i64, now: DateTime<Utc>) {
+    let started = std::time::Instant::now();
+    let outcome = job.run_once(state, now).await;
+    let elapsed = started.elapsed();
+    let finished = now.timestamp_millis() + elapsed.as_millis() as i64;
+    let (ok, message) = match outcome {
+        Ok(summary) => {
+            tracing::info!(job = job.name(), ?elapsed, %summary, "job ran");
+            (true, summary)
+        }
+        Err(e) => {
+            tracing::error!(job = job.name(), ?elapsed, error = format!("{e:#}"), "job failed");
+            (false, format!("{e:#}"))
+        }
+    };
+    if let Err(e) = state.store().finish_run(job.name(), due_ms, finished, ok, &message).await {
+        tracing::warn!(job = job.name(), error = %e, "could not record the job's outcome");
+    }
+}

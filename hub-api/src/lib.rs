@@ -1,0 +1,77 @@
+//! felhom-hub: the central service of the Felhom fleet. See ARCHITECTURE.md for the map.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ingest;
+pub mod jobs;
+pub mod router;
+pub mod routes;
+pub mod spa;
+pub mod state;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::ingest::Ingest;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A running hub: its address, and the handles to stop it gracefully.
+pub struct Hub {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    cancel: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+    scheduler: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+/// Opens the database, starts the ingest writer, the scheduler and the HTTP server.
+pub async fn start(config: Config) -> anyhow::Result<Hub> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create server.data_dir {}", config.data_dir.display()))?;
+    let store = Store::connect(&config).await?;
+    let (ingest, writer) = Ingest::start(store.clone());
+    let listen = config.listen;
+    let state = AppState::new(config, store, ingest).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let scheduler = tokio::spawn(jobs::run_scheduler(state.clone(), jobs::all(), cancel.clone()));
+    let app = router::app(state.clone());
+    let shutdown = cancel.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    });
+    Ok(Hub { addr, state, cancel, server, scheduler, writer })
+}
+
+impl Hub {
+    /// Stops accepting connections, finishes the requests in flight, lets the writer commit what
+    /// it holds, releases the scheduler's lease and closes the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        let served = self.server.await.context("the server task failed")?;
+        let _ = self.scheduler.await;
+        let Hub { state, writer, .. } = self;
+        let store = state.store().clone();
+        drop(state);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), writer).await;
+        store.close().await;
+        served.context("the server stopped with an error")
+    }
+
+    /// A handle that stops the hub when cancelled.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}

@@ -1,0 +1,91 @@
+//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hub_api::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "felhom-hub", version, about = "The central service of the Felhom fleet")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub.
+    Serve {
+        /// A hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Read a password from standard input and print its bcrypt hash for `auth.password_hash`.
+    HashPassword,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", hub_api::router::openapi_json());
+            Ok(())
+        }
+        Command::HashPassword => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).context("cannot read standard input")?;
+            let password = input.trim_end_matches(['\n', '\r']);
+            anyhow::ensure!(!password.is_empty(), "the password is empty");
+            println!("{}", bcrypt::hash(password, bcrypt::DEFAULT_COST)?);
+            Ok(())
+        }
+        Command::Serve { config } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+                )
+                .init();
+            let config = Config::load(config.as_deref())?;
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    if !config.auth_required() {
+        tracing::warn!("auth.password_hash is empty: the dashboard and the operator API need no sign-in");
+    }
+    let hub = hub_api::start(config).await?;
+    tracing::info!(addr = %hub.addr, "felhom-hub listening");
+    println!("felhom-hub listening on http://{}", hub.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    hub.shutdown().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

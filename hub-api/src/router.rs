@@ -1,0 +1,133 @@
+//! Every route of the hub, wired in one place. API routes are registered through utoipa-axum's
+//! `routes!`, so the OpenAPI document cannot forget one.
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::AppError;
+use crate::routes;
+use crate::spa;
+use crate::state::AppState;
+
+/// JSON bodies larger than this get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "felhom-hub",
+        description = "The central service of the Felhom fleet: controllers push reports and events, \
+            the operator watches and manages customers.\n\n\
+            Auth scopes: **controller** (a customer's API key as `Authorization: Bearer`, only for \
+            its own customer), **global** (`api.report_api_key` as Bearer), **operator** (the \
+            `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
+            need `X-CSRF-Token`). Errors are `{\"code\",\"message\"}`.",
+        license(name = "MIT")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "reports", description = "Controllers push status reports"),
+        (name = "customers", description = "The fleet and each customer's latest state and history"),
+        (name = "auth", description = "Operator sign-in"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "controller_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A customer's API key; only for that customer"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "global_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The hub's `api.report_api_key`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "operator_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::COOKIE_NAME,
+                "The operator's session cookie; state-changing requests also send X-CSRF-Token",
+            ))),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document that describes them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::health::healthz))
+        .routes(routes!(routes::report::post_report))
+        .routes(routes!(routes::customers::list_customers))
+        .routes(routes!(routes::customers::get_customer))
+        .routes(routes!(routes::customers::get_history))
+        .routes(routes!(routes::auth::login))
+        .routes(routes!(routes::auth::get_session))
+        .routes(routes!(routes::auth::logout))
+        .split_for_parts()
+}
+
+/// The OpenAPI document as `felhom-hub openapi` prints it.
+pub fn openapi_json() -> String {
+    let (_, doc) = api();
+    doc.to_pretty_json().expect("the OpenAPI document serializes")
+}
+
+/// The whole application: API, documentation, the web app, and the middleware around them.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .fallback(spa::fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
+}
+
+async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {
+    let body = hub_shared::ApiError::new(
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    );
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}

@@ -1,0 +1,179 @@
+//! The fleet: every customer with its latest report summary, one customer's latest report, and
+//! the history the charts draw.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use hub_shared::customer::{CustomerDetail, CustomerList, CustomerSummary};
+use hub_shared::history::{History, HistoryPoint, Period};
+use hub_shared::report::Health;
+use hub_shared::{node_status, ApiError, StatusInput};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::to_time;
+use crate::auth::Caller;
+use crate::error::{AppError, Result};
+use crate::extract::CustomerId;
+use crate::state::AppState;
+use crate::store::{ConfigRow, LatestRow};
+
+/// Builds a summary from what is known of a customer, with its status at `now` (ms).
+pub fn summarize(
+    customer_id: &str,
+    config: Option<&ConfigRow>,
+    latest: Option<&LatestRow>,
+    now: i64,
+    stale_ms: i64,
+) -> CustomerSummary {
+    let health = latest.and_then(|l| Health::parse(&l.health));
+    let blocked = config.is_some_and(ConfigRow::blocked);
+    let status = node_status(
+        StatusInput {
+            blocked,
+            last_report_ms: latest.map(|l| l.received_at),
+            health: health.unwrap_or_default(),
+            monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled),
+        },
+        now,
+        stale_ms,
+    );
+    CustomerSummary {
+        customer_id: customer_id.to_string(),
+        display_name: config.map(|c| c.display_name.clone()).filter(|n| !n.is_empty()),
+        managed: config.is_some(),
+        blocked,
+        status,
+        hostname: latest.and_then(|l| l.hostname.clone()),
+        controller_version: latest.and_then(|l| l.controller_version.clone()),
+        controller_url: latest.and_then(|l| l.controller_url.clone()),
+        last_report_at: latest.map(|l| to_time(l.received_at)),
+        health,
+        monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled),
+        cpu_percent: latest.and_then(|l| l.cpu_percent),
+        memory_percent: latest.and_then(|l| l.memory_percent),
+        disk_percent: latest.and_then(|l| l.disk_percent),
+        containers_running: latest.and_then(|l| l.containers_running).map(|n| n as u32),
+        containers_total: latest.and_then(|l| l.containers_total).map(|n| n as u32),
+        last_backup_at: latest.and_then(|l| l.last_backup_at).map(to_time),
+        last_backup_ok: latest.and_then(|l| l.last_backup_ok),
+        errors_24h: 0,
+        warnings_24h: 0,
+    }
+}
+
+/// List every customer.
+///
+/// Configured customers and customers that only report, with the latest report summary and the
+/// status by the shared rule. Blocked customers are included with status `BLOCKED`.
+#[utoipa::path(
+    get, path = "/api/v1/customers", tag = "customers",
+    security(("operator_session" = []), ("global_key" = [])),
+    responses(
+        (status = 200, body = CustomerList),
+        (status = 401, body = ApiError),
+        (status = 403, description = "A customer's key", body = ApiError),
+    )
+)]
+pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Result<Json<CustomerList>> {
+    caller.require_fleet_read()?;
+    let (configs, latest) = tokio::try_join!(state.store().configs(), state.store().latest_reports())?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let stale_ms = state.config().stale_ms();
+    let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
+    for c in &configs {
+        by_id.entry(&c.customer_id).or_default().0 = Some(c);
+    }
+    for l in &latest {
+        by_id.entry(&l.customer_id).or_default().1 = Some(l);
+    }
+    let customers = by_id.into_iter().map(|(id, (c, l))| summarize(id, c, l, now, stale_ms)).collect();
+    Ok(Json(CustomerList { customers, generated_at: to_time(now), stale_threshold_secs: stale_ms / 1000 }))
+}
+
+/// One customer with its latest full report.
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "Customer id")),
+    security(("operator_session" = []), ("global_key" = []), ("controller_key" = [])),
+    responses(
+        (status = 200, body = CustomerDetail),
+        (status = 400, description = "Malformed id", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Another customer's key", body = ApiError),
+        (status = 404, description = "Neither configured nor ever reported", body = ApiError),
+    )
+)]
+pub async fn get_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    CustomerId(id): CustomerId,
+) -> Result<Json<CustomerDetail>> {
+    caller.require_read(&id)?;
+    let (config, latest) = tokio::try_join!(state.store().config(&id), state.store().latest_report(&id))?;
+    if config.is_none() && latest.is_none() {
+        return Err(AppError::NotFound(format!("no customer {id:?}")));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let stale_ms = state.config().stale_ms();
+    let summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms);
+    let report = match latest {
+        Some((_, json)) => Some(
+            serde_json::from_str(&json)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored report of {id} is not JSON: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Json(CustomerDetail { summary, report, generated_at: to_time(now), stale_threshold_secs: stale_ms / 1000 }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// `24h`, `7d` (default), `30d` or `90d`.
+    pub period: Option<String>,
+}
+
+/// History of CPU, memory and fullest-disk use, averaged into chart points.
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}/history", tag = "customers",
+    params(("id" = String, Path, description = "Customer id"), HistoryQuery),
+    security(("operator_session" = []), ("global_key" = []), ("controller_key" = [])),
+    responses(
+        (status = 200, body = History),
+        (status = 400, description = "Malformed id or unknown period; the message lists the accepted values", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Another customer's key", body = ApiError),
+        (status = 404, description = "Neither configured nor ever reported", body = ApiError),
+    )
+)]
+pub async fn get_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    CustomerId(id): CustomerId,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<History>> {
+    caller.require_read(&id)?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let period = match query.period.as_deref() {
+        None | Some("") => Period::default(),
+        Some(p) => Period::parse(p).map_err(AppError::BadRequest)?,
+    };
+    let (config, reported) = tokio::try_join!(state.store().config(&id), state.store().has_reported(&id))?;
+    if config.is_none() && !reported {
+        return Err(AppError::NotFound(format!("no customer {id:?}")));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let rows = state.store().history(&id, now - period.duration_ms(), period.bucket_ms()).await?;
+    let points = rows
+        .into_iter()
+        .map(|r| HistoryPoint {
+            t: r.t,
+            cpu_percent: r.cpu,
+            memory_percent: r.mem,
+            disk_percent: r.disk,
+            reports: r.n as u32,
+        })
+        .collect();
+    Ok(Json(History { customer_id: id, period, bucket_ms: period.bucket_ms(), points }))
+}

@@ -1,0 +1,12 @@
+//! HTTP handlers, one module per resource. Handlers are thin: extract, authorize, call the store,
+//! map to a DTO. Every handler carries `#[utoipa::path]` with its auth and its error responses.
+
+pub mod auth;
+pub mod customers;
+pub mod health;
+pub mod report;
+
+/// Milliseconds to a UTC time for DTOs.
+pub(crate) fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,72 @@
+//! `POST /api/v1/report`: a controller's periodic status report.
+
+use axum::extract::State;
+use axum::Json;
+use hub_shared::report::{ReportAccepted, ReportIn};
+use hub_shared::ApiError;
+
+use crate::auth::Caller;
+use crate::error::{AppError, Result};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::ReportRow;
+
+/// Push a status report.
+///
+/// Stored once committed: the answer comes only after the report is durable. Unknown fields are
+/// kept and returned by the customer detail endpoint. A `reported_at` in the future is recorded
+/// as the time the hub received the report.
+#[utoipa::path(
+    post, path = "/api/v1/report", tag = "reports",
+    request_body = ReportIn,
+    security(("controller_key" = []), ("global_key" = [])),
+    responses(
+        (status = 200, description = "Stored", body = ReportAccepted),
+        (status = 400, description = "Malformed JSON", body = ApiError),
+        (status = 401, description = "Missing or unknown API key", body = ApiError),
+        (status = 403, description = "A customer's key posting for another customer", body = ApiError),
+        (status = 413, description = "Body over 1 MiB", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+        (status = 422, description = "A field is missing or invalid; the message names it", body = ApiError),
+    )
+)]
+pub async fn post_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: ApiJson<ReportIn>,
+) -> Result<Json<ReportAccepted>> {
+    let report = body.value;
+    report.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
+    caller.require_controller_for(&report.customer_id)?;
+    let raw = String::from_utf8(body.raw.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8".into()))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let row = to_row(&report, raw, now);
+    let blocked = state.store().config(&report.customer_id).await?.is_some_and(|c| c.blocked());
+    state.ingest().submit(row).await?;
+    Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked }))
+}
+
+/// Prepares a report for storage, received at `now` (ms).
+pub fn to_row(report: &ReportIn, report_json: String, now: i64) -> ReportRow {
+    let reported_at = report.reported_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
+    let (running, total) = report.container_counts();
+    let backup = report.backup.as_ref();
+    ReportRow {
+        customer_id: report.customer_id.clone(),
+        hostname: report.hostname.clone(),
+        controller_version: report.controller_version.clone(),
+        controller_url: report.controller_url.clone(),
+        health: report.health.as_str(),
+        monitoring_enabled: report.monitoring_enabled,
+        reported_at,
+        received_at: now,
+        cpu_percent: report.system.as_ref().and_then(|s| s.cpu_percent),
+        memory_percent: report.memory_percent(),
+        disk_percent: report.fullest_disk_percent(),
+        containers_running: Some(i64::from(running)),
+        containers_total: Some(i64::from(total)),
+        last_backup_at: backup.and_then(|b| b.last_backup_at).map(|t| t.timestamp_millis()),
+        last_backup_ok: backup.and_then(|b| b.last_backup_ok),
+        report_json,
+    }
+}

@@ -1,0 +1,132 @@
+//! The store: one API over SQLite or PostgreSQL (sqlx's `Any` driver, runtime queries with `$n`
+//! placeholders that both accept). Timestamps are Unix milliseconds, JSON is text; conversions
+//! happen here, at the store's edge. One file per table group.
+
+mod customers;
+mod jobs;
+mod reports;
+mod sessions;
+mod settings;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use customers::ConfigRow;
+pub use jobs::JobRunRow;
+pub use reports::{LatestRow, ReportRow};
+
+use crate::config::{Config, SqliteSync};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to the configured database and runs the embedded migrations.
+    pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+        Self::connect_url(config.database_url.expose_secret(), config.raw.database.max_connections, config.sqlite_sync)
+            .await
+    }
+
+    pub async fn connect_url(url: &str, max_connections: u32, sync: SqliteSync) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+                    }
+                }
+                if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
+            }
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).context("invalid database.url")?;
+        let pool_options =
+            AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10));
+        let pool_options = match backend {
+            Backend::Sqlite => {
+                let sync = match sync {
+                    SqliteSync::Full => "FULL",
+                    SqliteSync::Normal => "NORMAL",
+                };
+                pool_options.after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+            }
+            Backend::Postgres => pool_options,
+        };
+        let pool = pool_options.connect_with(options).await.context("cannot connect to the database")?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await,
+        }
+        .context("database migration failed")
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks that the database answers (and, for SQLite, that the file is still readable).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(&self.pool).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Clamps a float into a BIGINT-friendly tenth-of-a-percent.
+pub(crate) fn permille(v: Option<f64>) -> Option<i64> {
+    v.filter(|x| x.is_finite()).map(|x| (x * 10.0).round().clamp(0.0, 1_000_000.0) as i64)
+}

@@ -1,0 +1,166 @@
+//! Reports: the latest full report per customer and the compact history the charts draw.
+
+use sqlx::{Any, FromRow, Transaction};
+
+use super::{permille, Store};
+
+/// A report prepared for storage: the denormalized numbers plus the JSON as it arrived.
+#[derive(Debug, Clone)]
+pub struct ReportRow {
+    pub customer_id: String,
+    pub hostname: Option<String>,
+    pub controller_version: Option<String>,
+    pub controller_url: Option<String>,
+    pub health: &'static str,
+    pub monitoring_enabled: bool,
+    pub reported_at: i64,
+    pub received_at: i64,
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    pub disk_percent: Option<f64>,
+    pub containers_running: Option<i64>,
+    pub containers_total: Option<i64>,
+    pub last_backup_at: Option<i64>,
+    pub last_backup_ok: Option<bool>,
+    pub report_json: String,
+}
+
+/// The latest report of a customer, as the overview reads it.
+#[derive(Debug, Clone, FromRow)]
+pub struct LatestRow {
+    pub customer_id: String,
+    pub hostname: Option<String>,
+    pub controller_version: Option<String>,
+    pub controller_url: Option<String>,
+    pub health: String,
+    pub monitoring_enabled: bool,
+    pub reported_at: i64,
+    pub received_at: i64,
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    pub disk_percent: Option<f64>,
+    pub containers_running: Option<i64>,
+    pub containers_total: Option<i64>,
+    pub last_backup_at: Option<i64>,
+    pub last_backup_ok: Option<bool>,
+}
+
+const LATEST_COLUMNS: &str = "customer_id, hostname, controller_version, controller_url, health, \
+    monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
+    containers_running, containers_total, last_backup_at, last_backup_ok";
+
+/// One bucket of history, averaged.
+#[derive(Debug, Clone, FromRow)]
+pub struct HistoryRow {
+    pub t: i64,
+    pub cpu: Option<f64>,
+    pub mem: Option<f64>,
+    pub disk: Option<f64>,
+    pub n: i64,
+}
+
+impl Store {
+    /// Writes reports in one transaction: each updates the customer's latest report (unless a
+    /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
+    pub async fn insert_reports(&self, rows: &[ReportRow]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for row in rows {
+            insert_report(&mut tx, row).await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn latest_reports(&self) -> Result<Vec<LatestRow>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest")).fetch_all(&self.pool).await
+    }
+
+    pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>, sqlx::Error> {
+        let latest: Option<LatestRow> =
+            sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest WHERE customer_id = $1"))
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(latest) = latest else { return Ok(None) };
+        let (json,): (String,) = sqlx::query_as("SELECT report_json FROM report_latest WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some((latest, json)))
+    }
+
+    /// History of one customer since `since`, averaged into buckets of `bucket_ms`.
+    pub async fn history(&self, customer_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT (reported_at / $3) * $3 AS t, \
+                CAST(AVG(cpu_pm) AS DOUBLE PRECISION) / 10.0 AS cpu, \
+                CAST(AVG(mem_pm) AS DOUBLE PRECISION) / 10.0 AS mem, \
+                CAST(AVG(disk_pm) AS DOUBLE PRECISION) / 10.0 AS disk, \
+                COUNT(*) AS n \
+             FROM reports WHERE customer_id = $1 AND reported_at >= $2 \
+             GROUP BY 1 ORDER BY 1",
+        )
+        .bind(customer_id)
+        .bind(since)
+        .bind(bucket_ms)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Whether the customer has ever reported.
+    pub async fn has_reported(&self, customer_id: &str) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT received_at FROM report_latest WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
+            monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
+            containers_running, containers_total, last_backup_at, last_backup_ok, report_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
+            controller_version = excluded.controller_version, controller_url = excluded.controller_url, \
+            health = excluded.health, monitoring_enabled = excluded.monitoring_enabled, \
+            reported_at = excluded.reported_at, received_at = excluded.received_at, \
+            cpu_percent = excluded.cpu_percent, memory_percent = excluded.memory_percent, \
+            disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
+            containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
+            last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json \
+         WHERE excluded.reported_at >= report_latest.reported_at",
+    )
+    .bind(&row.customer_id)
+    .bind(&row.hostname)
+    .bind(&row.controller_version)
+    .bind(&row.controller_url)
+    .bind(row.health)
+    .bind(row.monitoring_enabled)
+    .bind(row.reported_at)
+    .bind(row.received_at)
+    .bind(row.cpu_percent)
+    .bind(row.memory_percent)
+    .bind(row.disk_percent)
+    .bind(row.containers_running)
+    .bind(row.containers_total)
+    .bind(row.last_backup_at)
+    .bind(row.last_backup_ok)
+    .bind(&row.report_json)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
+            mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
+    )
+    .bind(&row.customer_id)
+    .bind(row.reported_at)
+    .bind(permille(row.cpu_percent))
+    .bind(permille(row.memory_percent))
+    .bind(permille(row.disk_percent))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

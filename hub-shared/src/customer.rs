@@ -1,0 +1,65 @@
+//! What the fleet API says about customers: the overview row and the detail page.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::report::Health;
+use crate::status::NodeStatus;
+
+/// One row of the fleet overview: a customer with its latest report summary and status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerSummary {
+    pub customer_id: String,
+    /// The operator's name for the customer, when a config exists.
+    pub display_name: Option<String>,
+    /// A config exists for the customer (MANAGED); otherwise it is report-only (MANUAL).
+    pub managed: bool,
+    pub blocked: bool,
+    /// The status computed by the shared rule at `generated_at`.
+    pub status: NodeStatus,
+    pub hostname: Option<String>,
+    pub controller_version: Option<String>,
+    pub controller_url: Option<String>,
+    /// When the hub received the last report.
+    pub last_report_at: Option<DateTime<Utc>>,
+    pub health: Option<Health>,
+    pub monitoring_enabled: bool,
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    /// The fullest drive's used share.
+    pub disk_percent: Option<f64>,
+    pub containers_running: Option<u32>,
+    pub containers_total: Option<u32>,
+    pub last_backup_at: Option<DateTime<Utc>>,
+    pub last_backup_ok: Option<bool>,
+    /// Error events of the last 24 hours.
+    #[serde(default)]
+    pub errors_24h: u32,
+    /// Warning events of the last 24 hours.
+    #[serde(default)]
+    pub warnings_24h: u32,
+}
+
+/// The fleet overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerList {
+    pub customers: Vec<CustomerSummary>,
+    /// The hub's clock when the list was made; statuses are computed at this time.
+    pub generated_at: DateTime<Utc>,
+    /// `alerting.stale_threshold` in seconds, for clients that recompute the status.
+    pub stale_threshold_secs: i64,
+}
+
+/// One customer: the summary and the latest full report as the controller sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerDetail {
+    pub summary: CustomerSummary,
+    /// The latest report's JSON, unknown fields included; `null` before the first report.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub report: Option<serde_json::Value>,
+    pub generated_at: DateTime<Utc>,
+    pub stale_threshold_secs: i64,
+}

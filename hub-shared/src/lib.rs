@@ -1,0 +1,16 @@
+//! The contract between the felhom hub, its web app and the controllers: wire types (DTOs) grouped
+//! by resource, and the pure rules both sides must agree on (node status, id validation).
+//!
+//! This crate compiles for `wasm32-unknown-unknown`; it never depends on axum, sqlx or tokio.
+//! OpenAPI derives sit behind the off-by-default `openapi` feature.
+
+pub mod auth;
+pub mod customer;
+pub mod error;
+pub mod history;
+pub mod report;
+pub mod status;
+pub mod validate;
+
+pub use error::ApiError;
+pub use status::{node_status, NodeStatus, StatusInput};
