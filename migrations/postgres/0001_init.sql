@@ -1,3 +1,4 @@
+-- Booleans are BIGINT 0/1: sqlx's Any driver cannot carry SQLite's BOOLEAN.
 -- The hub's schema on PostgreSQL. Timestamps are Unix milliseconds (UTC) in BIGINT columns, JSON is
 -- TEXT, so the same queries run on SQLite (see ../sqlite/0001_init.sql, same meaning).
 
@@ -24,7 +25,7 @@ CREATE TABLE report_latest (
     controller_version TEXT,
     controller_url TEXT,
     health TEXT NOT NULL,
-    monitoring_enabled BOOLEAN NOT NULL,
+    monitoring_enabled BIGINT NOT NULL,
     reported_at BIGINT NOT NULL,
     received_at BIGINT NOT NULL,
     cpu_percent DOUBLE PRECISION,
@@ -33,7 +34,7 @@ CREATE TABLE report_latest (
     containers_running BIGINT,
     containers_total BIGINT,
     last_backup_at BIGINT,
-    last_backup_ok BOOLEAN,
+    last_backup_ok BIGINT,
     report_json TEXT NOT NULL
 );
 
@@ -97,7 +98,7 @@ CREATE TABLE sessions (
     id TEXT PRIMARY KEY NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    revoked BOOLEAN NOT NULL DEFAULT FALSE
+    revoked BIGINT NOT NULL DEFAULT 0
 );
 
 -- Hub-wide values every replica shares (the session signing key when not configured).
@@ -119,7 +120,7 @@ CREATE TABLE job_runs (
     holder TEXT NOT NULL,
     started_at BIGINT NOT NULL,
     finished_at BIGINT,
-    ok BOOLEAN,
+    ok BIGINT,
     message TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (job, due_at)
 );

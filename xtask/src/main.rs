@@ -1,1 +1,193 @@
-fn main() {}
+//! The project's build tasks: `cargo xtask run|test|bench|openapi|dist`.
+//!
+//! Everything a fresh Debian machine with only Rust lacks is installed here, at pinned versions,
+//! and only when `--version` does not already print the pinned one (see `tools`).
+
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args.split_first().map(|(t, r)| (t.as_str(), r)).unwrap_or(("help", &[]));
+    match task {
+        "run" => run(rest),
+        "test" => test(rest),
+        "openapi" => openapi(),
+        "dist" => dist(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
+                 test           every check: fmt, clippy, wasm build, unit, integration and browser tests\n\
+                 openapi        rewrite openapi.json from the code\n\
+                 dist           build the release binary with the web app embedded"
+            );
+            if task == "help" || task == "--help" {
+                Ok(())
+            } else {
+                bail!("unknown task {task:?}")
+            }
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run_cmd(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {shown}");
+    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn openapi() -> Result<()> {
+    let out = cargo().args(["run", "--quiet", "-p", "hub-api", "--bin", "felhom-hub", "--", "openapi"]).output()?;
+    if !out.status.success() {
+        bail!("felhom-hub openapi failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::write(root().join("openapi.json"), &out.stdout)?;
+    eprintln!("wrote openapi.json");
+    Ok(())
+}
+
+fn dist() -> Result<()> {
+    tools::ensure_build_tools()?;
+    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
+    eprintln!("built target/release/felhom-hub");
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let demo = args.iter().any(|a| a == "--demo");
+    tools::ensure_build_tools()?;
+    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
+    let data = root().join("data");
+    std::fs::create_dir_all(&data)?;
+    let listen = std::env::var("HUB_SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let mut hub = Command::new(root().join("target/release/felhom-hub"));
+    hub.arg("serve")
+        .env("HUB_SERVER__LISTEN", &listen)
+        .env("HUB_SERVER__DATA_DIR", &data)
+        .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"));
+    if demo && std::env::var_os("HUB_API__REPORT_API_KEY").is_none() {
+        hub.env("HUB_API__REPORT_API_KEY", "demo-report-key");
+    }
+    eprintln!("starting felhom-hub with SQLite under {}", data.display());
+    println!("\n  felhom-hub: http://{listen}/   (API docs: http://{listen}/api/docs)\n");
+    let mut child = hub.spawn().context("cannot start felhom-hub")?;
+    if demo {
+        eprintln!("--demo: the simulated fleet arrives with the hub-sim crate");
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("felhom-hub exited with {status}");
+    }
+    Ok(())
+}
+
+/// Totals of the test runners' closing lines.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    /// Adds a libtest line such as `test result: ok. 12 passed; 0 failed; 1 ignored; ...`.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let n = |i: usize| words.get(i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+            match words.as_slice() {
+                [.., _, "passed"] => self.passed += n(words.len() - 2),
+                [_, "failed"] => self.failed += n(0),
+                [_, "ignored"] => self.ignored += n(0),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo test` with extra args and environment, streaming its output and tallying it.
+fn cargo_test(tally: &mut Tally, args: &[&str], env: &[(&str, String)]) -> Result<bool> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = cargo();
+    cmd.arg("test").args(args).stdout(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    eprintln!("$ cargo test {}", args.join(" "));
+    let mut child = cmd.spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.add_line(&line);
+    }
+    Ok(child.wait()?.success())
+}
+
+fn test(_args: &[String]) -> Result<()> {
+    tools::ensure_test_tools()?;
+    let mut failures: Vec<String> = Vec::new();
+    let mut step = |name: &str, ok: Result<()>| {
+        if let Err(e) = ok {
+            eprintln!("FAILED: {name}: {e:#}");
+            failures.push(name.to_string());
+        }
+    };
+    step("cargo fmt --check", run_cmd(cargo().args(["fmt", "--all", "--check"])));
+    step("clippy", run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])));
+    step(
+        "hub-shared for wasm32",
+        run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
+    );
+    let mut tally = Tally::default();
+    let ok = cargo_test(&mut tally, &["--workspace"], &[])?;
+    if !ok {
+        failures.push("cargo test".into());
+    }
+    println!();
+    if !failures.is_empty() {
+        eprintln!("failed steps: {}", failures.join(", "));
+    }
+    let failed = tally.failed + failures.len() as u64 - u64::from(!ok && tally.failed > 0);
+    println!("{} passed, {} failed", tally.passed, failed);
+    if !failures.is_empty() {
+        bail!("cargo xtask test failed");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn tallies_libtest_lines() {
+        let mut t = Tally::default();
+        t.add_line("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        t.add_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out");
+        t.add_line("running 5 tests");
+        assert_eq!((t.passed, t.failed, t.ignored), (15, 2, 1));
+    }
+}

@@ -11,7 +11,7 @@ pub struct JobRunRow {
     pub holder: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub ok: Option<bool>,
+    pub ok: Option<i64>,
     pub message: String,
 }
 
@@ -76,7 +76,7 @@ impl Store {
             .bind(job)
             .bind(due_at)
             .bind(now)
-            .bind(ok)
+            .bind(i64::from(ok))
             .bind(message)
             .execute(&self.pool)
             .await?;

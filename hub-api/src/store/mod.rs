@@ -33,6 +33,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, checked by [`Store::ping`].
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -51,10 +53,12 @@ impl Store {
     pub async fn connect_url(url: &str, max_connections: u32, sync: SqliteSync) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let mut sqlite_path = None;
         let url = match backend {
             Backend::Sqlite => {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
+                sqlite_path = Some(std::path::PathBuf::from(path));
                 if let Some(dir) = std::path::Path::new(path).parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir)
@@ -95,7 +99,7 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(options).await.context("cannot connect to the database")?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, sqlite_path };
         store.migrate().await?;
         Ok(store)
     }
@@ -116,8 +120,18 @@ impl Store {
         &self.pool
     }
 
-    /// Checks that the database answers (and, for SQLite, that the file is still readable).
+    /// Checks that the database answers and, for SQLite, that its file is still there and
+    /// readable as a database (open connections would not notice it vanishing).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        if let Some(path) = &self.sqlite_path {
+            let mut header = [0u8; 16];
+            let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+            match read {
+                Ok(()) if &header == b"SQLite format 3\0" => {}
+                Ok(()) => return Err(sqlx::Error::Protocol(format!("{} is not a SQLite database", path.display()))),
+                Err(e) => return Err(sqlx::Error::Io(e)),
+            }
+        }
         sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(&self.pool).await.map(|_| ())
     }
 

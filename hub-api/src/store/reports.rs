@@ -33,7 +33,7 @@ pub struct LatestRow {
     pub controller_version: Option<String>,
     pub controller_url: Option<String>,
     pub health: String,
-    pub monitoring_enabled: bool,
+    pub monitoring_enabled: i64,
     pub reported_at: i64,
     pub received_at: i64,
     pub cpu_percent: Option<f64>,
@@ -42,7 +42,8 @@ pub struct LatestRow {
     pub containers_running: Option<i64>,
     pub containers_total: Option<i64>,
     pub last_backup_at: Option<i64>,
-    pub last_backup_ok: Option<bool>,
+    /// 0/1 (booleans are integers in the store).
+    pub last_backup_ok: Option<i64>,
 }
 
 const LATEST_COLUMNS: &str = "customer_id, hostname, controller_version, controller_url, health, \
@@ -137,7 +138,7 @@ async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> R
     .bind(&row.controller_version)
     .bind(&row.controller_url)
     .bind(row.health)
-    .bind(row.monitoring_enabled)
+    .bind(i64::from(row.monitoring_enabled))
     .bind(row.reported_at)
     .bind(row.received_at)
     .bind(row.cpu_percent)
@@ -146,7 +147,7 @@ async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> R
     .bind(row.containers_running)
     .bind(row.containers_total)
     .bind(row.last_backup_at)
-    .bind(row.last_backup_ok)
+    .bind(row.last_backup_ok.map(i64::from))
     .bind(&row.report_json)
     .execute(&mut **tx)
     .await?;

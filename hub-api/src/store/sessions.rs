@@ -4,7 +4,7 @@ use super::Store;
 
 impl Store {
     pub async fn create_session(&self, id: &str, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO sessions (id, created_at, expires_at, revoked) VALUES ($1, $2, $3, FALSE)")
+        sqlx::query("INSERT INTO sessions (id, created_at, expires_at, revoked) VALUES ($1, $2, $3, 0)")
             .bind(id)
             .bind(now)
             .bind(expires_at)
@@ -15,7 +15,7 @@ impl Store {
 
     /// Whether the session exists, is not revoked and has not expired at `now`.
     pub async fn session_active(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT expires_at FROM sessions WHERE id = $1 AND revoked = FALSE")
+        let row: Option<(i64,)> = sqlx::query_as("SELECT expires_at FROM sessions WHERE id = $1 AND revoked = 0")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -23,7 +23,7 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE sessions SET revoked = TRUE WHERE id = $1").bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE sessions SET revoked = 1 WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
     }
 

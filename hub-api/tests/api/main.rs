@@ -1,1 +1,8 @@
+//! Integration tests: each starts the real hub on 127.0.0.1:0 with a fresh database (SQLite in a
+//! temporary directory, or a fresh PostgreSQL database when `HUB_TEST_POSTGRES_URL` is set) and
+//! talks HTTP to it. One test binary, so it links once.
 
+mod auth;
+mod helpers;
+mod openapi;
+mod report;
