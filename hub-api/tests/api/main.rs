@@ -5,4 +5,5 @@
 mod auth;
 mod helpers;
 mod openapi;
+mod postgres;
 mod report;
