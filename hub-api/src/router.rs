@@ -45,6 +45,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "customers", description = "The fleet and each customer's latest state and history"),
         (name = "auth", description = "Operator sign-in"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
     )
 )]
 pub struct ApiDoc;
@@ -93,6 +94,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::get_session))
         .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::assets::get_manifest))
+        .routes(routes::assets::file_routes(routes!(
+            routes::assets::get_file,
+            routes::assets::put_file,
+            routes::assets::delete_file
+        )))
         .split_for_parts()
 }
 

@@ -27,6 +27,7 @@ pub struct TestHub {
 #[derive(Default)]
 pub struct Options {
     pub password: bool,
+    #[allow(clippy::type_complexity)]
     pub tweak: Option<Box<dyn FnOnce(&mut RawConfig)>>,
 }
 
