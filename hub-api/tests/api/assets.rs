@@ -120,6 +120,17 @@ async fn files_carry_type_length_etag_and_cache_headers() {
     assert_eq!(h["content-length"], body.len().to_string().as_str());
     assert_eq!(sha256(&body), sha);
 
+    // Served as stored even to a client that accepts gzip, so the strong ETag and ranges hold.
+    let svg = get_file(&hub, "jellyfin-logo.svg").header("accept-encoding", "gzip").send().await.unwrap();
+    assert!(svg.headers().get("content-encoding").is_none());
+    let svg_len: u64 = svg.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    assert_eq!(svg.bytes().await.unwrap().len() as u64, svg_len);
+    // HEAD: the headers without the body.
+    let head = hub.bare(Method::HEAD, "/api/v1/assets/file/jellyfin-logo.png").bearer_auth(REPORT_KEY).send();
+    let head = head.await.unwrap();
+    assert_eq!((head.status().as_u16(), &head.headers()["content-length"]), (200, &h["content-length"]));
+    assert!(head.bytes().await.unwrap().is_empty());
+
     // A matching ETag (strong, weak or in a list) gets 304 with no body; another gets the file.
     for tag in [format!("\"{sha}\""), format!("W/\"{sha}\""), format!("\"other\", \"{sha}\""), "*".into()] {
         let res = get_file(&hub, "jellyfin-logo.png").header("if-none-match", &tag).send().await.unwrap();
