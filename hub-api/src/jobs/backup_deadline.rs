@@ -51,8 +51,8 @@ impl Job for BackupDeadline {
                 continue;
             }
             for (done, missing, message) in CHECKS {
-                if store.has_event_since(&c.customer_id, done, since).await?
-                    || store.has_event_since(&c.customer_id, missing, since).await?
+                if store.has_event_between(&c.customer_id, done, since, now_ms).await?
+                    || store.has_event_between(&c.customer_id, missing, since, now_ms).await?
                 {
                     continue;
                 }

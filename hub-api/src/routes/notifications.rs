@@ -170,6 +170,9 @@ pub async fn post_notify(
     let customer_id = match (&msg.customer_id, &caller) {
         (Some(id), _) => id.clone(),
         (None, Caller::Controller { customer_id }) => customer_id.clone(),
+        (None, Caller::Operator { .. }) => {
+            return Err(AppError::Forbidden("this endpoint needs a controller's API key".into()))
+        }
         (None, _) => return Err(AppError::invalid("customer_id", "customer_id is required with the global key")),
     };
     hub_shared::validate::customer_id(&customer_id).map_err(|m| AppError::invalid("customer_id", m))?;

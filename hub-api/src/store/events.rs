@@ -114,19 +114,22 @@ impl Store {
         .await
     }
 
-    /// Whether `customer_id` has an event of `event_type` that occurred at or after `since`.
-    pub async fn has_event_since(
+    /// Whether `customer_id` has an event of `event_type` that occurred in `since..=until`.
+    pub async fn has_event_between(
         &self,
         customer_id: &str,
         event_type: EventType,
         since: i64,
+        until: i64,
     ) -> Result<bool, sqlx::Error> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM events WHERE customer_id = $1 AND event_type = $2 AND occurred_at >= $3 LIMIT 1",
+            "SELECT id FROM events WHERE customer_id = $1 AND event_type = $2 AND occurred_at >= $3 \
+             AND occurred_at <= $4 LIMIT 1",
         )
         .bind(customer_id)
         .bind(event_type.as_str())
         .bind(since)
+        .bind(until)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())

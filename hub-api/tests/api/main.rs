@@ -3,6 +3,9 @@
 //! talks HTTP to it. One test binary, so it links once.
 
 mod auth;
+mod events;
 mod helpers;
+mod jobs;
+mod notifications;
 mod openapi;
 mod report;
