@@ -138,6 +138,13 @@ impl Store {
     /// Claims up to `limit` events no replica has dispatched yet, oldest first. The UPDATE
     /// re-checks `dispatched_at IS NULL`, so two replicas never claim the same event.
     pub async fn claim_undispatched(&self, now: i64, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+        // A read first, so an idle poll never takes SQLite's write lock.
+        let waiting: Option<(i64,)> = sqlx::query_as("SELECT id FROM events WHERE dispatched_at IS NULL LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if waiting.is_none() {
+            return Ok(Vec::new());
+        }
         let mut claimed: Vec<EventRow> = sqlx::query_as(&format!(
             "UPDATE events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN \
                (SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $2) \

@@ -1,8 +1,6 @@
 //! Background jobs called with a chosen `now`: the staleness checker (with a restart in the
 //! middle), the backup deadline checker on ordinary and DST days, prune, and `GET /api/v1/jobs`.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use hub_api::jobs::{self, BackupDeadline, Job, Prune, Staleness};
 use hub_api::store::{NewEvent, NewLogEntry};
@@ -214,7 +212,6 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     jobs::run_claimed(&st, &Prune, due, now).await;
     assert!(st.store().claim_run("failing", due, "test", now.timestamp_millis()).await.unwrap());
     jobs::run_claimed(&st, &Failing as &dyn Job, due, now).await;
-    let _ = Arc::new(Failing);
 
     assert_eq!(hub.bare(Method::GET, "/api/v1/jobs").send().await.unwrap().status(), 401);
     let global = hub.bare(Method::GET, "/api/v1/jobs").bearer_auth(REPORT_KEY).send().await.unwrap();
@@ -236,5 +233,6 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     let failing = st.store().runs_of("failing", 1).await.unwrap();
     assert_eq!(failing[0].ok, Some(0));
     assert!(failing[0].message.contains("on fire"));
+    drop(st);
     hub.stop().await;
 }

@@ -331,3 +331,53 @@ async fn the_notification_log_is_for_the_operator() {
     assert_eq!(page, json!({"entries": [], "next_before": null}));
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
+    use hub_api::jobs::{Job, Staleness};
+    let mail = MockServer::start().await;
+    accept_all(&mail).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_database_url(dir.path()).await;
+    let spawn = |url: String, uri: String| {
+        spawn_hub_with(Options {
+            password: true,
+            tweak: Some(Box::new(move |raw| {
+                raw.database.url = url.into();
+                raw.notifications.resend_base_url = uri;
+                raw.notifications.resend_api_key = "re_test_key".to_string().into();
+                raw.notifications.operator_email = OPERATOR.into();
+            })),
+        })
+    };
+    let mut a = spawn(url.clone(), mail.uri()).await;
+    let mut b = spawn(url, mail.uri()).await;
+    assert_eq!(a.post_report(REPORT_KEY, &report("kovacs")).await.status(), 200);
+    let (sa, sb) = (a.hub.as_ref().unwrap().state.clone(), b.hub.as_ref().unwrap().state.clone());
+    let old = chrono::Utc::now().timestamp_millis() - 31 * 60_000;
+    sqlx::query("UPDATE report_latest SET received_at = $1").bind(old).execute(sa.store().pool()).await.unwrap();
+    let now = chrono::Utc::now();
+    let (ra, rb) = tokio::join!(Staleness.run_once(&sa, now), Staleness.run_once(&sb, now));
+    ra.unwrap();
+    rb.unwrap();
+    // Both dispatchers race for the event; exactly one claims it.
+    let (da, db) =
+        tokio::join!(hub_api::notify::dispatch_pending(&sa, now), hub_api::notify::dispatch_pending(&sb, now));
+    da.unwrap();
+    db.unwrap();
+    b.login().await;
+    let log = log_when(&b, "kovacs", 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log_after = log_when(&b, "kovacs", 2).await;
+    assert_eq!(log.len(), log_after.len());
+    assert_eq!(
+        summary(&log_after),
+        vec![row("node_stale", "operator", "sent", ""), row("node_stale", "customer", "skipped", "no_address")]
+    );
+    let stale = b.get_json("/api/v1/customers/kovacs/events?type=node_stale", 200).await;
+    assert_eq!(stale["events"].as_array().unwrap().len(), 1);
+    assert_eq!(emails(&mail).await.len(), 1);
+    drop((sa, sb));
+    a.stop().await;
+    b.stop().await;
+}
