@@ -43,6 +43,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     tags(
         (name = "reports", description = "Controllers push status reports"),
         (name = "customers", description = "The fleet and each customer's latest state and history"),
+        (name = "events", description = "Controllers post events; the operator reads the timeline"),
+        (name = "notifications", description = "Email preferences, the notification log and the legacy relay"),
+        (name = "jobs", description = "Background jobs and their last runs"),
         (name = "auth", description = "Operator sign-in"),
         (name = "health", description = "Liveness and readiness"),
         (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
@@ -91,6 +94,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::customers::list_customers))
         .routes(routes!(routes::customers::get_customer))
         .routes(routes!(routes::customers::get_history))
+        .routes(routes!(routes::events::post_event))
+        .routes(routes!(routes::events::list_events))
+        .routes(routes!(routes::events::list_customer_events))
+        .routes(routes!(routes::notifications::post_preferences))
+        .routes(routes!(routes::notifications::get_preferences))
+        .routes(routes!(routes::notifications::list_notifications))
+        .routes(routes!(routes::notifications::post_notify))
+        .routes(routes!(routes::jobs::list_jobs))
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::get_session))
         .routes(routes!(routes::auth::logout))

@@ -9,6 +9,7 @@ use crate::auth::limiter::LoginLimiter;
 use crate::auth::SessionKeys;
 use crate::config::Config;
 use crate::ingest::Ingest;
+use crate::notify::{EmailClient, Notifier};
 use crate::store::Store;
 
 /// Failed sign-ins allowed per client address in [`LOGIN_WINDOW_MS`].
@@ -22,6 +23,7 @@ struct Inner {
     config: Config,
     store: Store,
     ingest: Ingest,
+    notifier: Notifier,
     session_keys: SessionKeys,
     login_limiter: LoginLimiter,
     instance_id: String,
@@ -52,10 +54,12 @@ impl AppState {
             configured
         };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
+        let notifier = Notifier::new(EmailClient::from_config(&config.raw.notifications)?);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
             ingest,
+            notifier,
             session_keys: SessionKeys::new(secret.as_bytes()),
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             instance_id: uuid::Uuid::new_v4().to_string(),
@@ -73,6 +77,11 @@ impl AppState {
 
     pub fn ingest(&self) -> &Ingest {
         &self.0.ingest
+    }
+
+    /// The email client and the notification dispatcher's wake-up bell.
+    pub fn notifier(&self) -> &Notifier {
+        &self.0.notifier
     }
 
     pub fn session_keys(&self) -> &SessionKeys {

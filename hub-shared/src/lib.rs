@@ -8,10 +8,14 @@ pub mod assets;
 pub mod auth;
 pub mod customer;
 pub mod error;
+pub mod event;
 pub mod history;
+pub mod job;
+pub mod notification;
 pub mod report;
 pub mod status;
 pub mod validate;
 
 pub use error::ApiError;
+pub use event::{EventType, Severity};
 pub use status::{node_status, NodeStatus, StatusInput};

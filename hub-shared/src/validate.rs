@@ -33,6 +33,24 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// Checks an email address: `local@domain.tld`, no spaces or control characters, at most 254
+/// bytes. Deliberately simple: the email API is the final judge.
+pub fn email(address: &str) -> Result<(), String> {
+    let fail = || Err(format!("email must be an address like name@example.hu (got {address:?})"));
+    if address.is_empty() || address.len() > 254 || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail();
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else { return fail() };
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+        && labels.iter().all(|l| l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    if local.is_empty() || local.contains('@') || local.len() > 64 || !domain_ok {
+        return fail();
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +66,16 @@ mod tests {
     fn refuses_malformed_ids() {
         for id in ["", "-a", "Kovacs", "a_b", "a/b", "a..b", "á", &"a".repeat(64), "a b"] {
             assert!(customer_id(id).is_err(), "{id} should be refused");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.hu", "kovacs.janos+hub@example.co.hu", "ügyfél@példa.hu"] {
+            assert_eq!(email(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.hu", "a@b", "a b@c.hu", "a@b..hu", "a@@b.hu", "a@-b.hu"] {
+            assert!(email(bad).is_err(), "{bad} should be refused");
         }
     }
 }

@@ -4,7 +4,10 @@
 pub mod assets;
 pub mod auth;
 pub mod customers;
+pub mod events;
 pub mod health;
+pub mod jobs;
+pub mod notifications;
 pub mod report;
 
 /// Milliseconds to a UTC time for DTOs.

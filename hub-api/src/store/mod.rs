@@ -3,7 +3,11 @@
 //! happen here, at the store's edge. One file per table group.
 
 mod customers;
+mod events;
 mod jobs;
+mod node_states;
+mod notifications;
+mod prune;
 mod reports;
 mod sessions;
 mod settings;
@@ -17,7 +21,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use customers::ConfigRow;
+pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
 pub use jobs::JobRunRow;
+pub use node_states::NodeCandidate;
+pub use notifications::{LogRow, NewLogEntry, PreferencesRow};
 pub use reports::{LatestRow, ReportRow};
 
 use crate::config::{Config, SqliteSync};

@@ -4,7 +4,10 @@
 
 mod assets;
 mod auth;
+mod events;
 mod helpers;
+mod jobs;
+mod notifications;
 mod openapi;
 mod postgres;
 mod report;
