@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
+pub mod migrate_data;
 pub mod router;
 pub mod routes;
 pub mod spa;

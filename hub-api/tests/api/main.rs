@@ -6,4 +6,5 @@ mod assets;
 mod auth;
 mod helpers;
 mod openapi;
+mod postgres;
 mod report;
