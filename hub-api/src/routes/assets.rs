@@ -141,6 +141,7 @@ pub async fn get_file(
         }
         ByteRange::Unsatisfiable => {
             out.insert(header::CONTENT_RANGE, header_value(&format!("bytes */{}", info.size)));
+            out.remove(header::CONTENT_TYPE);
             let body = ApiError::new("range_not_satisfiable", format!("the file has {} bytes", info.size));
             return Ok((StatusCode::RANGE_NOT_SATISFIABLE, out, Json(body)).into_response());
         }
