@@ -304,6 +304,17 @@ impl Config {
         if !raw.auth.password_hash.is_empty() && raw.auth.password_hash.parse::<bcrypt::HashParts>().is_err() {
             bail!("invalid auth.password_hash: not a bcrypt hash (make one with `felhom-hub hash-password`)");
         }
+        let n = &raw.notifications;
+        if !(n.resend_base_url.starts_with("http://") || n.resend_base_url.starts_with("https://")) {
+            bail!("invalid notifications.resend_base_url: must start with http:// or https://");
+        }
+        if !n.operator_email.trim().is_empty() {
+            hub_shared::validate::email(n.operator_email.trim())
+                .map_err(|e| anyhow!("invalid notifications.operator_email: {e}"))?;
+        }
+        if !n.from_email.contains('@') {
+            bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
+        }
         if raw.database.max_connections == 0 {
             bail!("invalid database.max_connections: must be at least 1");
         }
@@ -415,6 +426,9 @@ mod tests {
             ("database.url", "mysql://x"),
             ("database.sqlite_synchronous", "off"),
             ("auth.password_hash", "plain"),
+            ("notifications.resend_base_url", "api.resend.com"),
+            ("notifications.operator_email", "ops at felhom"),
+            ("notifications.from_email", "monitoring"),
         ] {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

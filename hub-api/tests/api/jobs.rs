@@ -236,3 +236,27 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     drop(st);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn prune_works_through_more_rows_than_one_batch() {
+    let mut hub = spawn_hub().await;
+    let pool = state(&hub).store().pool().clone();
+    let rows = 2 * hub_api::jobs::prune::BATCH + 123;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO events (customer_id, event_type, severity, occurred_at, received_at, dispatched_at) \
+         SELECT 'kovacs', 'app_updated', 'info', 1000 + i, 1000 + i, 0 FROM n",
+    )
+    .bind(rows)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let summary = Prune.run_once(state(&hub), Utc::now()).await.unwrap();
+    eprintln!("pruned {rows} events in {:?}", started.elapsed());
+    assert!(summary.contains(&format!("{rows} events")), "{summary}");
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events").fetch_one(&pool).await.unwrap();
+    assert_eq!(left, 0);
+    drop(pool);
+    hub.stop().await;
+}

@@ -313,6 +313,10 @@ async fn preferences_are_validated_and_read_back() {
     assert_eq!(read["email"], CUSTOMER);
     let mine = hub.bare(Method::GET, "/api/v1/customers/kovacs/preferences").bearer_auth(KEY).send().await.unwrap();
     assert_eq!(mine.status(), 200);
+    let other = hub.bare(Method::GET, "/api/v1/customers/nagy/preferences").bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(other.status(), 403, "another customer's preferences");
+    let anonymous = hub.bare(Method::GET, "/api/v1/customers/kovacs/preferences").send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
     hub.get_json("/api/v1/customers/nagy/preferences", 404).await;
     hub.stop().await;
 }
