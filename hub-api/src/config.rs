@@ -107,11 +107,13 @@ impl Default for RawRetention {
 #[serde(default, deny_unknown_fields)]
 pub struct RawAlerting {
     pub stale_threshold: String,
+    /// How often the staleness checker (the dead man's switch) looks at every node.
+    pub check_interval: String,
 }
 
 impl Default for RawAlerting {
     fn default() -> Self {
-        Self { stale_threshold: "30m".into() }
+        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
     }
 }
 
@@ -236,6 +238,7 @@ pub struct Config {
     pub database_url: SecretString,
     pub sqlite_sync: SqliteSync,
     pub stale_threshold: Duration,
+    pub staleness_interval: Duration,
     pub timezone: Tz,
     pub prune_at: NaiveTime,
     pub check_interval: Duration,
@@ -282,6 +285,10 @@ impl Config {
         let stale_threshold = parse_duration("alerting.stale_threshold", &raw.alerting.stale_threshold)?;
         if stale_threshold < Duration::from_secs(60) {
             bail!("invalid alerting.stale_threshold: must be at least 1m");
+        }
+        let staleness_interval = parse_duration("alerting.check_interval", &raw.alerting.check_interval)?;
+        if staleness_interval < Duration::from_secs(1) || staleness_interval > stale_threshold {
+            bail!("invalid alerting.check_interval: must be between 1s and alerting.stale_threshold");
         }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
@@ -353,6 +360,7 @@ impl Config {
             database_url,
             sqlite_sync,
             stale_threshold,
+            staleness_interval,
             timezone,
             prune_at,
             check_interval,

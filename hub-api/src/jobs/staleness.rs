@@ -4,8 +4,6 @@
 //! transition writes state and event in one transaction, so no event repeats, after a restart or
 //! a leader change either. Blocked, monitoring-disabled and never-reported customers are skipped.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
@@ -70,8 +68,8 @@ impl Job for Staleness {
         "staleness"
     }
 
-    fn schedule(&self, _state: &AppState) -> Schedule {
-        Schedule::Every(Duration::from_secs(60))
+    fn schedule(&self, state: &AppState) -> Schedule {
+        Schedule::Every(state.config().staleness_interval)
     }
 
     async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String> {
