@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod cli;
 mod events;
 mod helpers;
 mod jobs;
