@@ -4,10 +4,13 @@
 //! This crate compiles for `wasm32-unknown-unknown`; it never depends on axum, sqlx or tokio.
 //! OpenAPI derives sit behind the off-by-default `openapi` feature.
 
+pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod customer;
 pub mod error;
 pub mod history;
+pub mod infra;
 pub mod report;
 pub mod status;
 pub mod validate;
