@@ -240,7 +240,8 @@ mod tests {
 
     #[test]
     fn problems_name_the_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut InfraBackupIn)>)> = vec![
+        type Break = Box<dyn Fn(&mut InfraBackupIn)>;
+        let cases: Vec<(&str, Break)> = vec![
             ("customer_id", Box::new(|b| b.customer_id = "X".into())),
             ("controller_yaml", Box::new(|b| b.controller_yaml = "not base64!".into())),
             ("settings_json", Box::new(|b| b.settings_json = "###".into())),

@@ -5,6 +5,7 @@
 
 mod schedule;
 mod session_cleanup;
+mod template_refresh;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use schedule::Schedule;
 pub use session_cleanup::SessionCleanup;
+pub use template_refresh::{TemplateClient, TemplateRefresh};
 
 use crate::state::AppState;
 
@@ -36,7 +38,7 @@ pub trait Job: Send + Sync {
 
 /// Every job the hub runs.
 pub fn all() -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(SessionCleanup)]
+    vec![Arc::new(SessionCleanup), Arc::new(TemplateRefresh)]
 }
 
 /// Runs the scheduler until `cancel` fires, then gives up the lease.

@@ -1,9 +1,14 @@
 //! HTTP handlers, one module per resource. Handlers are thin: extract, authorize, call the store,
 //! map to a DTO. Every handler carries `#[utoipa::path]` with its auth and its error responses.
 
+pub mod audit;
 pub mod auth;
+pub mod config_actions;
+pub mod configs;
 pub mod customers;
 pub mod health;
+pub mod infra;
+pub mod recovery;
 pub mod report;
 
 /// Milliseconds to a UTC time for DTOs.

@@ -2,11 +2,15 @@
 //! placeholders that both accept). Timestamps are Unix milliseconds, JSON is text; conversions
 //! happen here, at the store's edge. One file per table group.
 
-mod customers;
+mod audit;
+mod configs;
+mod infra;
 mod jobs;
+mod recovery;
 mod reports;
 mod sessions;
 mod settings;
+mod templates;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,8 +20,11 @@ use secrecy::ExposeSecret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use customers::ConfigRow;
+pub use audit::{AuditRecord, AuditRow};
+pub use configs::{ConfigRow, ConfigWrite, SecretsRow};
+pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
+pub use recovery::{customer_subject, ip_subject, AttemptRow};
 pub use reports::{LatestRow, ReportRow};
 
 use crate::config::{Config, SqliteSync};
