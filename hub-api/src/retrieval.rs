@@ -100,6 +100,7 @@ impl IntoResponse for Refusal {
 }
 
 /// A customer whose retrieval password was right.
+#[derive(Debug)]
 pub struct Verified {
     pub config: ConfigRow,
     pub secrets: SecretsRow,

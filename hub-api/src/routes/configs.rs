@@ -19,7 +19,7 @@ use super::to_time;
 use crate::auth::Caller;
 use crate::customer_secrets::{new_customer_secrets, open_tokens, seal_tokens};
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, CustomerId};
+use crate::extract::{parse_json, ApiJson, CustomerId};
 use crate::retrieval::ClientIp;
 use crate::state::AppState;
 use crate::store::{AttemptRow, AuditRecord, ConfigRow, ConfigWrite};
@@ -177,10 +177,16 @@ pub async fn create_config(
     State(state): State<AppState>,
     caller: Caller,
     ip: ClientIp,
-    body: ApiJson<CreateConfigRequest>,
+    body: ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<ConfigCreated>)> {
     caller.require_operator()?;
-    let request = body.value;
+    // Read in two parts so a wrong type names its field (`#[serde(flatten)]` would lose the path).
+    #[derive(Deserialize)]
+    struct Id {
+        customer_id: String,
+    }
+    let Id { customer_id } = parse_json(&body.raw)?;
+    let request = CreateConfigRequest { customer_id, fields: parse_json(&body.raw)? };
     request.validate().map_err(invalid)?;
     let created = insert_new(&state, &request.customer_id, &request.fields, "created", &ip).await?;
     Ok((StatusCode::CREATED, Json(created)))

@@ -3,6 +3,9 @@
 //! talks HTTP to it. One test binary, so it links once.
 
 mod auth;
+mod configs;
 mod helpers;
+mod infra;
 mod openapi;
+mod recovery;
 mod report;
