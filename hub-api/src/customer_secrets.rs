@@ -3,7 +3,8 @@
 //! reveal. The API key is found by its SHA-256; the retrieval password is verified by a keyed
 //! hash of its folded form (see [`crate::passphrase`]).
 
-use hub_shared::config::{Credentials, InfraTokens};
+use hub_shared::config::InfraTokens;
+use hub_shared::credentials::Credentials;
 
 use crate::auth::key_hash;
 use crate::crypto::{self, Cipher};

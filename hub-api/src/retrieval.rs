@@ -3,8 +3,9 @@
 //! passwords.
 //!
 //! - Failures are counted per customer and per client address (in the database, so every
-//!   replica sees them). After [`FREE_FAILURES`] failures a subject is locked out, for one minute,
-//!   doubling with each further failure up to a day; failures are forgotten a day after the last.
+//!   replica sees them; an IPv6 address counts as its /64). After [`FREE_FAILURES`] failures a
+//!   subject is locked out for one minute, doubling with each further failure up to a day;
+//!   failures are forgotten a day after the last.
 //! - While either is locked out every attempt is refused with 429, even with the right password;
 //!   the operator can clear a customer's lock-out.
 //! - Every answer does the same work (an unknown customer is checked against a dummy hash) and
@@ -45,6 +46,22 @@ pub fn lockout_ms(failures: i64) -> i64 {
     }
     let doublings = (failures - FREE_FAILURES).min(20) as u32;
     FIRST_LOCKOUT_MS.saturating_mul(1 << doublings).min(MAX_LOCKOUT_MS)
+}
+
+/// The address whose failures are counted together: an IPv4 address, or an IPv6 /64 (one
+/// customer network hands out a whole /64, so counting single IPv6 addresses would let one
+/// guesser rotate through them).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// The caller's address (see `routes::auth::client_ip`).
@@ -165,7 +182,7 @@ async fn check(
 ) -> Result<Verified, Refusal> {
     let typed = typed_password(headers)?;
     let store = state.store();
-    let (customer_key, ip_key) = (customer_subject(customer_id), ip_subject(&ip.to_string()));
+    let (customer_key, ip_key) = (customer_subject(customer_id), ip_subject(&address_key(ip)));
     let (config, secrets, by_customer, by_ip) = tokio::try_join!(
         store.config(customer_id),
         store.config_secrets(customer_id),
@@ -273,6 +290,17 @@ mod tests {
         assert_eq!(lockout_ms(FREE_FAILURES + 1), 120_000);
         assert_eq!(lockout_ms(FREE_FAILURES + 3), 480_000);
         assert_eq!(lockout_ms(FREE_FAILURES + 40), MAX_LOCKOUT_MS);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_eq!(address_key(a), "2001:db8:1:2::/64");
+        assert_ne!(address_key(a), address_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(address_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
+        assert_eq!(address_key("10.0.0.1".parse().unwrap()), "10.0.0.1");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod credentials;
 pub mod customer;
 pub mod error;
 pub mod history;

@@ -7,9 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_shared::audit::AuditAction;
-use hub_shared::config::{
-    setup_commands, ConfigCreated, ConfigFields, ConfigStatus, Credentials, CustomerConfig, RevealedCredentials,
-};
+use hub_shared::config::{ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig};
+use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials};
 use hub_shared::validate;
 use hub_shared::ApiError;
 
