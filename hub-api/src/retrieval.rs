@@ -204,11 +204,10 @@ async fn check(
     }
     let ip_text = Some(ip.to_string());
     if let (true, Some(config), Some(secrets)) = (right, config, secrets) {
+        // The customer's failures are forgotten; the address's are not, or a guesser who is
+        // also a customer could reset its own count with its own password.
         if by_customer.is_some() {
             store.clear_attempts(&customer_key).await?;
-        }
-        if by_ip.is_some() {
-            store.clear_attempts(&ip_key).await?;
         }
         store
             .audit(&AuditRecord {
