@@ -124,7 +124,7 @@ pub struct Verified {
 }
 
 /// Checks the `X-Retrieval-Password` of a request for `customer_id` at `now` (ms); `purpose`
-/// goes into the audit log. Takes at least [`MIN_ANSWER`] whatever the outcome.
+/// (what is fetched, such as "recovery bundle") goes into the audit log. Takes at least [`MIN_ANSWER`] whatever the outcome.
 pub async fn verify(
     state: &AppState,
     customer_id: &str,
@@ -215,7 +215,7 @@ async fn check(
                 actor: "public",
                 action: AuditAction::Retrieval.as_str(),
                 customer_id: Some(customer_id.to_string()),
-                summary: purpose.to_string(),
+                summary: format!("{purpose} fetched"),
                 client_ip: ip_text,
             })
             .await?;
@@ -239,8 +239,8 @@ async fn check(
             action: AuditAction::RetrievalFailed.as_str(),
             customer_id: Some(customer_id.to_string()),
             summary: format!(
-                "wrong retrieval password ({purpose}); failure {customer_failures} against this customer, \
-                 {ip_failures} from this address"
+                "wrong retrieval password for the {purpose}; failure {customer_failures} against this \
+                 customer, {ip_failures} from this address"
             ),
             client_ip: ip_text,
         })

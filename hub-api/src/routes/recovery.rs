@@ -72,7 +72,7 @@ pub async fn get_config_yaml(
     headers: HeaderMap,
     CustomerId(id): CustomerId,
 ) -> Result<Response, Refusal> {
-    let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "config downloaded").await?;
+    let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "controller config").await?;
     let yaml = render_verified(&state, &id, &verified).await?;
     Ok(([(header::CONTENT_TYPE, "text/yaml; charset=utf-8")], yaml).into_response())
 }
@@ -101,7 +101,7 @@ pub async fn get_recovery(
     headers: HeaderMap,
     CustomerId(id): CustomerId,
 ) -> Result<Json<RecoveryBundle>, Refusal> {
-    let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "recovery bundle fetched").await?;
+    let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "recovery bundle").await?;
     let config_yaml = render_verified(&state, &id, &verified).await?;
     let infra_backup = load_backup(&state, &id, None).await?;
     Ok(Json(RecoveryBundle { customer_id: id, config_yaml, has_infra_backup: infra_backup.is_some(), infra_backup }))
