@@ -1,5 +1,5 @@
 //! Retrieval passwords: four everyday Hungarian words drawn with the OS's CSPRNG from a list of
-//! 2,507 (`data/passphrase-words-hu.txt`, made by `data/make-wordlist.py`), joined with `-`,
+//! 2,491 (`data/passphrase-words-hu.txt`, made by `data/make-wordlist.py`), joined with `-`,
 //! like `alma-kerék-madár-felhő`: about 45 bits, and easy to read out on the phone. No two words
 //! of the list fold to the same letters without accents, so a password typed without accents
 //! (`alma-kerek-madar-felho`) is the same password.
