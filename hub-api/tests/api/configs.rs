@@ -317,3 +317,29 @@ async fn the_database_file_holds_no_secret_in_clear() {
     assert_eq!(store.setting("session_secret").await.unwrap(), None, "the hub's session secret is sealed too");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_key_file_is_created_private_unless_a_key_is_configured() {
+    let mut hub = signed_in().await;
+    let key_file = hub.data_dir.join("encryption.key");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    hub.stop().await;
+
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
+    let mut hub = spawn_hub_with(Options {
+        password: true,
+        tweak: Some(Box::new(move |raw| raw.security.encryption_key = secrecy::SecretString::from(key))),
+    })
+    .await;
+    hub.login().await;
+    let password = hub.create_config("kovacs").await["retrieval_password"].as_str().unwrap().to_string();
+    assert_eq!(hub.get_with_password("/api/v1/config/kovacs", &password).await.status(), 200);
+    assert!(!hub.data_dir.join("encryption.key").exists(), "no key file when security.encryption_key is set");
+    hub.stop().await;
+}
