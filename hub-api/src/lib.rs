@@ -3,12 +3,17 @@
 pub mod assets;
 pub mod auth;
 pub mod config;
+pub mod configgen;
+pub mod crypto;
+pub mod customer_secrets;
 pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;
 pub mod notify;
+pub mod passphrase;
+pub mod retrieval;
 pub mod router;
 pub mod routes;
 pub mod spa;

@@ -5,11 +5,15 @@
 //! OpenAPI derives sit behind the off-by-default `openapi` feature.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod config;
+pub mod credentials;
 pub mod customer;
 pub mod error;
 pub mod event;
 pub mod history;
+pub mod infra;
 pub mod job;
 pub mod notification;
 pub mod report;

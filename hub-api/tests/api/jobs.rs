@@ -40,7 +40,14 @@ async fn hub_events(hub: &TestHub, customer_id: &str) -> Vec<String> {
 
 async fn spawn_on(url: &str) -> TestHub {
     let url = url.to_string();
-    spawn_hub_with(Options { password: true, tweak: Some(Box::new(move |raw| raw.database.url = url.into())) }).await
+    spawn_hub_with(Options {
+        password: true,
+        tweak: Some(Box::new(move |raw| {
+            raw.database.url = url.into();
+            raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
+        })),
+    })
+    .await
 }
 
 #[tokio::test]
@@ -220,7 +227,7 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     let list = hub.get_json("/api/v1/jobs", 200).await;
     let jobs = list["jobs"].as_array().unwrap();
     let names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["session_cleanup", "staleness", "backup_deadline", "prune"]);
+    assert_eq!(names, ["session_cleanup", "staleness", "backup_deadline", "prune", "template_refresh"]);
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();
     assert_eq!(job("staleness")["schedule"], "every 1m");
     assert_eq!(job("backup_deadline")["schedule"], "daily at 05:00 Europe/Budapest");

@@ -348,6 +348,7 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
             password: true,
             tweak: Some(Box::new(move |raw| {
                 raw.database.url = url.into();
+                raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
                 raw.notifications.resend_base_url = uri;
                 raw.notifications.resend_api_key = "re_test_key".to_string().into();
                 raw.notifications.operator_email = OPERATOR.into();

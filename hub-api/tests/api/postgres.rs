@@ -92,7 +92,10 @@ async fn data_moves_from_sqlite_to_postgres_and_back() {
     for url in [pg_url.clone(), back] {
         let mut moved = spawn_hub_with(Options {
             password: true,
-            tweak: Some(Box::new(move |raw| raw.database.url = secrecy::SecretString::from(url))),
+            tweak: Some(Box::new(move |raw| {
+                raw.database.url = secrecy::SecretString::from(url);
+                raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
+            })),
         })
         .await;
         moved.login().await;
@@ -132,7 +135,8 @@ impl HubProcess {
             .env("HUB_SERVER__DATA_DIR", data_dir)
             .env("HUB_DATABASE__URL", db_url)
             .env("HUB_API__REPORT_API_KEY", REPORT_KEY)
-            .env("HUB_AUTH__SESSION_SECRET", "shared-by-both-replicas")
+            .env("HUB_AUTH__SESSION_SECRET", "shared-by-both-replicas-and-long-enough")
+            .env("HUB_SECURITY__ENCRYPTION_KEY", SHARED_ENCRYPTION_KEY)
             .env("HUB_SCHEDULER__LEASE_TTL", "3s")
             .env("HUB_SCHEDULER__TICK", "500ms")
             .env("RUST_LOG", "warn")
