@@ -4,6 +4,7 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod tools;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,6 +70,7 @@ fn openapi() -> Result<()> {
 
 fn dist() -> Result<()> {
     tools::ensure_build_tools()?;
+    web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     eprintln!("built target/release/felhom-hub");
     Ok(())
@@ -77,6 +79,7 @@ fn dist() -> Result<()> {
 fn run(args: &[String]) -> Result<()> {
     let demo = args.iter().any(|a| a == "--demo");
     tools::ensure_build_tools()?;
+    web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     let data = root().join("data");
     std::fs::create_dir_all(&data)?;
@@ -148,6 +151,7 @@ fn cargo_test(tally: &mut Tally, args: &[&str], env: &[(&str, String)]) -> Resul
 
 fn test(_args: &[String]) -> Result<()> {
     tools::ensure_test_tools()?;
+    web::ensure_browser()?;
     let mut failures: Vec<String> = Vec::new();
     let mut step = |name: &str, ok: Result<()>| {
         if let Err(e) = ok {
@@ -161,6 +165,8 @@ fn test(_args: &[String]) -> Result<()> {
         "hub-shared for wasm32",
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
+    // The browser tests (hub-web-e2e) serve the freshly built app.
+    step("web app build", web::build());
     let mut tally = Tally::default();
     let ok = cargo_test(&mut tally, &["--workspace"], &[])?;
     if !ok {
