@@ -18,7 +18,7 @@ const BOTTOM: f64 = 26.0;
 pub struct Frame {
     pub start_ms: i64,
     pub end_ms: i64,
-    /// Points further apart than 1.5 buckets are not joined.
+    /// The width of one point; see `Frame::max_gap_ms`.
     pub bucket_ms: i64,
 }
 
@@ -32,12 +32,18 @@ impl Frame {
         TOP + (1.0 - value.clamp(0.0, 100.0) / 100.0) * (H - TOP - BOTTOM)
     }
 
+    /// Points further apart than this are not joined: the node did not report in between.
+    /// Controllers report every 15–30 min, so a line is only broken after a real pause.
+    pub fn max_gap_ms(&self) -> i64 {
+        (3 * self.bucket_ms).max(3_600_000)
+    }
+
     /// The SVG path of the points; a missing value or a long pause starts a new segment.
     pub fn path(&self, points: &[(i64, f64)]) -> String {
         let mut d = String::new();
         let mut last: Option<i64> = None;
         for &(t, v) in points {
-            let joined = last.is_some_and(|prev| (t - prev) as f64 <= self.bucket_ms as f64 * 1.5);
+            let joined = last.is_some_and(|prev| t - prev <= self.max_gap_ms());
             let cmd = if joined { 'L' } else { 'M' };
             d.push_str(&format!("{cmd}{:.1},{:.1}", self.x(t), Self::y(v)));
             if !joined {
@@ -133,11 +139,13 @@ pub fn LineChart(title: &'static str, points: Vec<(i64, f64)>, frame: Frame, wit
 mod tests {
     use super::*;
 
+    const MIN: i64 = 60_000;
     const FRAME: Frame = Frame { start_ms: 0, end_ms: 1000, bucket_ms: 100 };
 
     #[test]
     fn gaps_break_the_line() {
-        let d = FRAME.path(&[(0, 0.0), (100, 100.0), (500, 50.0)]);
+        let day = Frame { start_ms: 0, end_ms: 24 * 60 * MIN, bucket_ms: 5 * MIN };
+        let d = day.path(&[(0, 0.0), (30 * MIN, 100.0), (5 * 60 * MIN, 50.0)]);
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert_eq!(d.matches('L').count(), 1, "{d}");
         assert!(d.starts_with(&format!("M{LEFT:.1},{:.1}", H - BOTTOM)), "{d}");

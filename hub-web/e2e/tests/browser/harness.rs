@@ -145,6 +145,8 @@ impl Driver {
             args.push("--force-dark-mode".into());
             args.push("--blink-settings=preferredColorScheme=0".into());
         }
+        // reqwest and fantoccini both enable rustls, with different crypto providers.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let caps = json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": args } });
         let caps = caps.as_object().expect("an object").clone();
         let client = ClientBuilder::rustls()?
