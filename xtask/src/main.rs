@@ -5,6 +5,7 @@
 
 mod pg;
 mod tools;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,6 +83,7 @@ fn openapi() -> Result<()> {
 
 fn dist() -> Result<()> {
     tools::ensure_build_tools()?;
+    web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     eprintln!("built target/release/felhom-hub");
     Ok(())
@@ -90,6 +92,7 @@ fn dist() -> Result<()> {
 fn run(args: &[String]) -> Result<()> {
     let demo = args.iter().any(|a| a == "--demo");
     tools::ensure_build_tools()?;
+    web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     let data = root().join("data");
     std::fs::create_dir_all(&data)?;
@@ -172,6 +175,7 @@ fn postgres_tests(tally: &mut Tally) -> Result<bool> {
 
 fn test(_args: &[String]) -> Result<()> {
     tools::ensure_test_tools()?;
+    web::ensure_browser()?;
     let mut failures: Vec<String> = Vec::new();
     let step = |failures: &mut Vec<String>, name: &str, ok: Result<()>| {
         if let Err(e) = ok {
@@ -190,6 +194,8 @@ fn test(_args: &[String]) -> Result<()> {
         "hub-shared for wasm32",
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
+    // The browser tests (hub-web-e2e) serve the freshly built app.
+    step("web app build", web::build());
     let mut tally = Tally::default();
     let before = tally.failed;
     if !cargo_test(&mut tally, &["--workspace"], &[])? && tally.failed == before {
