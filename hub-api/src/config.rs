@@ -47,30 +47,41 @@ impl Default for RawScheduler {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawAuth {
     /// bcrypt hash of the operator password; empty means no operator login.
     pub password_hash: String,
     /// Key that signs session tokens; generated once and kept in the database when empty.
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub session_secret: SecretString,
     /// Allow listening on a non-loopback address without a password.
     pub allow_no_auth: bool,
+}
+
+impl std::fmt::Debug for RawAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bcrypt hash is material for offline guessing: show only whether it is set.
+        f.debug_struct("RawAuth")
+            .field("password_hash", &if self.password_hash.is_empty() { "" } else { "<set>" })
+            .field("session_secret", &self.session_secret)
+            .field("allow_no_auth", &self.allow_no_auth)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawApi {
     /// The global Bearer key accepted for report ingest and the read endpoints.
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub report_api_key: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawNotifications {
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub resend_api_key: SecretString,
     pub resend_base_url: String,
     pub from_email: String,
@@ -122,7 +133,7 @@ impl Default for RawAlerting {
 pub struct RawRegistry {
     pub image: String,
     pub username: String,
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub token: SecretString,
     pub check_interval: String,
     pub template_interval: String,
@@ -172,7 +183,7 @@ impl Default for RawServer {
 #[serde(default, deny_unknown_fields)]
 pub struct RawDatabase {
     /// `sqlite://PATH` or `postgres://…`; default `sqlite://<data_dir>/hub.db`.
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub url: SecretString,
     pub max_connections: u32,
     /// SQLite `synchronous` mode: `full` (default: nothing acknowledged is lost) or `normal`.
@@ -183,7 +194,7 @@ pub struct RawDatabase {
 #[serde(default, deny_unknown_fields)]
 pub struct RawSecurity {
     /// Key for secrets at rest (base64 of 32 bytes); a key file in the data directory when empty.
-    #[serde(serialize_with = "ser_secret")]
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub encryption_key: SecretString,
 }
 
@@ -215,6 +226,30 @@ impl Default for RawConfig {
             scheduler: RawScheduler::default(),
         }
     }
+}
+
+/// Reads a secret from any scalar. A number or a boolean where a string is expected would
+/// otherwise fail with an error that quotes the value (and so print the secret).
+fn de_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Signed(i64),
+        Unsigned(u64),
+        Float(f64),
+        Flag(bool),
+    }
+    let text = match Scalar::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("a secret must be a single value (text or number)"))?
+    {
+        Scalar::Text(s) => s,
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Unsigned(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Flag(b) => b.to_string(),
+    };
+    Ok(SecretString::from(text))
 }
 
 fn ser_secret<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -321,6 +356,10 @@ impl Config {
         }
         if !n.from_email.contains('@') {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
+        }
+        let session_secret = raw.auth.session_secret.expose_secret();
+        if !session_secret.is_empty() && session_secret.len() < 32 {
+            bail!("invalid auth.session_secret: must be at least 32 characters (or empty to let the hub make one)");
         }
         if raw.database.max_connections == 0 {
             bail!("invalid database.max_connections: must be at least 1");
@@ -468,8 +507,25 @@ mod tests {
 
     #[test]
     fn debug_hides_secrets() {
-        let c = with(&[("api.report_api_key", "super-secret-key"), ("auth.session_secret", "sess-secret")]).unwrap();
+        let c = with(&[
+            ("api.report_api_key", "super-secret-key"),
+            ("auth.session_secret", "sess-secret-sess-secret-sess-secret"),
+            ("auth.password_hash", "$2b$04$abcdefghijklmnopqrstuu5z1Uk1tJ5ZCUzTzNnAYf.kq3D6ZpMmi"),
+        ])
+        .unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("super-secret-key") && !dbg.contains("sess-secret"), "{dbg}");
+        assert!(!dbg.contains("$2b$04$"), "the password hash is not shown: {dbg}");
+    }
+
+    #[test]
+    fn a_numeric_secret_is_read_as_text_and_never_quoted() {
+        let f = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Serialized::default("server.listen", "127.0.0.1:0"))
+            .merge(Serialized::default("api.report_api_key", 84736251u64));
+        let c = Config::from_figment(f).unwrap();
+        assert_eq!(c.raw.api.report_api_key.expose_secret(), "84736251");
+        let short = with(&[("auth.session_secret", "short")]).unwrap_err().to_string();
+        assert!(short.contains("auth.session_secret") && !short.contains("short\""), "{short}");
     }
 }

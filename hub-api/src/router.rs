@@ -167,7 +167,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new().gzip(true).compress_when(compress_predicate()))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(axum::middleware::map_response(json_errors))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -185,6 +186,28 @@ fn compress_predicate() -> impl tower_http::compression::Predicate {
     let no_ranges =
         |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| !headers.contains_key(header::ACCEPT_RANGES);
     DefaultPredicate::new().and(no_ranges)
+}
+
+/// Errors made by middleware (a timeout, a rejected body) come without a body; give them the
+/// same `{"code","message"}` every other error has.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "the request took too long; try again".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body too large".to_string()),
+        other => ("error", other.canonical_reason().unwrap_or("error").to_string()),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let body = axum::Json(hub_shared::ApiError::new(code, message)).into_response();
+    let (body_parts, body) = body.into_parts();
+    parts.headers.extend(body_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {

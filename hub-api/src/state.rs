@@ -28,6 +28,7 @@ struct Inner {
     session_keys: SessionKeys,
     cipher: Cipher,
     login_limiter: LoginLimiter,
+    password_checks: tokio::sync::Semaphore,
     instance_id: String,
     assets: AssetManager,
 }
@@ -56,6 +57,7 @@ impl AppState {
             session_keys: SessionKeys::new(secret.as_bytes()),
             cipher,
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
+            password_checks: tokio::sync::Semaphore::new(2),
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
         })))
@@ -88,6 +90,11 @@ impl AppState {
 
     pub fn login_limiter(&self) -> &LoginLimiter {
         &self.0.login_limiter
+    }
+
+    /// At most two bcrypt password checks run at once.
+    pub fn password_checks(&self) -> &tokio::sync::Semaphore {
+        &self.0.password_checks
     }
 
     /// The app assets in `<data_dir>/assets/`.

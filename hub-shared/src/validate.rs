@@ -27,9 +27,12 @@ pub fn customer_id(id: &str) -> Result<(), String> {
 }
 
 /// Checks that an optional free-text field is no longer than `max` bytes.
+/// Text may not contain NUL, which PostgreSQL cannot store (and no legitimate value has).
 pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         Err(format!("{field} must be at most {max} bytes (got {})", value.len()))
+    } else if value.contains('\0') {
+        Err(format!("{field} must not contain NUL characters"))
     } else {
         Ok(())
     }
@@ -215,6 +218,13 @@ mod tests {
         for id in ["a", "0", "kovacs", "kovacs-csalad-2", &"a".repeat(63)] {
             assert_eq!(customer_id(id), Ok(()), "{id}");
         }
+    }
+
+    #[test]
+    fn text_is_limited_and_nul_free() {
+        assert!(max_len("m", "héllo\nworld", 20).is_ok());
+        assert!(max_len("m", "toolong", 3).unwrap_err().contains("at most 3"));
+        assert!(max_len("m", "a\0b", 10).unwrap_err().contains("NUL"));
     }
 
     #[test]

@@ -72,6 +72,9 @@ impl Caller {
             Caller::Controller { .. } => {
                 Err(AppError::Forbidden("a customer's key may post only for its own customer_id".into()))
             }
+            Caller::Operator { session: None } => {
+                Err(AppError::Unauthorized("send a controller's API key as `Authorization: Bearer <key>`".into()))
+            }
             Caller::Operator { .. } => Err(AppError::Forbidden("this endpoint needs a controller's API key".into())),
         }
     }
@@ -114,10 +117,33 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Caller::Operator { session: Some(sid) });
         }
         if !state.config().auth_required() {
+            check_open_host(parts, state)?;
             check_csrf(parts, state, session::OPEN_SESSION)?;
             return Ok(Caller::Operator { session: None });
         }
         Err(AppError::Unauthorized("sign in, or send `Authorization: Bearer <api key>`".into()))
+    }
+}
+
+/// Without a password the operator API is open to whoever reaches the hub, which it only allows
+/// on loopback (or on purpose). A page elsewhere could still reach it through DNS rebinding, with
+/// its own name in `Host`: only loopback names and the configured public host are accepted.
+fn check_open_host(parts: &Parts, state: &AppState) -> Result<()> {
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let loopback =
+        name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let public =
+        state.config().raw.server.public_url.split("://").nth(1).and_then(|rest| rest.split(['/', ':']).next());
+    if loopback || (public.is_some_and(|p| !p.is_empty() && p.eq_ignore_ascii_case(name))) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "this hub runs without a password and answers the operator API only for loopback host names".into(),
+        ))
     }
 }
 

@@ -95,12 +95,15 @@ pub async fn tick(
         if last_due.get(job.name()) == Some(&due_ms) {
             continue;
         }
-        last_due.insert(job.name(), due_ms);
         if now - due > schedule.catch_up() {
             // Missed while no hub ran, too long ago to be worth doing late.
+            last_due.insert(job.name(), due_ms);
             continue;
         }
-        if !state.store().claim_run(job.name(), due_ms, holder, now_ms).await? {
+        // Remembered only once the claim was decided: a failed claim is tried again next tick.
+        let claimed = state.store().claim_run(job.name(), due_ms, holder, now_ms).await?;
+        last_due.insert(job.name(), due_ms);
+        if !claimed {
             continue;
         }
         let job = job.clone();

@@ -18,13 +18,17 @@ use crate::error::{AppError, Result};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted ingress.
+/// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`
+/// entry: the one the ingress itself appended. Earlier entries are written by the client and
+/// prove nothing.
 pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if state.config().raw.server.trust_forwarded_for {
         if let Some(ip) = headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
         {
             return ip;
@@ -66,7 +70,7 @@ pub async fn login(
     }
     let ip = client_ip(&state, &headers, peer);
     let now = chrono::Utc::now().timestamp_millis();
-    if let Err(retry) = state.login_limiter().check(ip, now) {
+    if let Err(retry) = state.login_limiter().begin(ip, now) {
         let mut response =
             AppError::TooManyRequests(format!("too many failed sign-ins; try again in {retry} s")).into_response();
         response.headers_mut().insert("retry-after", HeaderValue::from(retry));
@@ -74,15 +78,16 @@ pub async fn login(
     }
     let hash = state.config().raw.auth.password_hash.clone();
     let password = body.value.password;
+    // bcrypt is slow on purpose; a few checks at a time keep a flood from starving the hub.
+    let _permit = state.password_checks().acquire().await.map_err(|e| AppError::Internal(e.into()))?;
     let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     if !ok {
-        state.login_limiter().record_failure(ip, now);
         tracing::warn!(%ip, "failed operator sign-in");
         return Err(AppError::Unauthorized("wrong password".into()));
     }
-    state.login_limiter().record_success(ip);
+    state.login_limiter().succeeded(ip);
     let sid = uuid::Uuid::new_v4().simple().to_string();
     let expires = now + SESSION_TTL_MS;
     state.store().create_session(&sid, now, expires).await?;

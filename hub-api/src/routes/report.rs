@@ -38,6 +38,11 @@ pub async fn post_report(
     let report = body.value;
     report.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&report.customer_id)?;
+    // Unknown fields were skipped unchecked; they are stored and served back, so they must be
+    // JSON the hub can read again (numbers in range, nesting within serde_json's limit).
+    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&body.raw) {
+        return Err(AppError::invalid("body", format!("body: unreadable value in an unknown field: {e}")));
+    }
     let raw = String::from_utf8(body.raw.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8".into()))?;
     let now = chrono::Utc::now().timestamp_millis();
     let row = to_row(&report, raw, now);

@@ -76,16 +76,15 @@ impl Store {
     }
 
     pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>, sqlx::Error> {
-        let latest: Option<LatestRow> =
-            sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest WHERE customer_id = $1"))
+        // One statement, so the summary and the JSON come from the same report.
+        let row: Option<sqlx::any::AnyRow> =
+            sqlx::query(&format!("SELECT {LATEST_COLUMNS}, report_json FROM report_latest WHERE customer_id = $1"))
                 .bind(customer_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let Some(latest) = latest else { return Ok(None) };
-        let (json,): (String,) = sqlx::query_as("SELECT report_json FROM report_latest WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let latest = LatestRow::from_row(&row)?;
+        let json: String = sqlx::Row::try_get(&row, "report_json")?;
         Ok(Some((latest, json)))
     }
 
@@ -151,6 +150,13 @@ async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> R
     .bind(&row.report_json)
     .execute(&mut **tx)
     .await?;
+    // An older report (a backfill, or a controller whose clock went back) leaves the latest
+    // content alone, but it still proves the node is alive now.
+    sqlx::query("UPDATE report_latest SET received_at = $2 WHERE customer_id = $1 AND received_at < $2")
+        .bind(&row.customer_id)
+        .bind(row.received_at)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query(
         "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \

@@ -131,6 +131,16 @@ async fn without_a_password_the_operator_needs_no_sign_in_but_still_csrf() {
     let csrf = session["csrf_token"].as_str().unwrap();
     let res = hub.client.post(hub.url("/api/v1/auth/logout")).header("x-csrf-token", csrf).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    // A rebound DNS name pointing at the loopback hub is not let in.
+    let rebound =
+        hub.client.get(hub.url("/api/v1/customers")).header("host", "evil.example:8080").send().await.unwrap();
+    assert_eq!(rebound.status(), 403);
+    let local = hub.client.get(hub.url("/api/v1/customers")).header("host", "localhost:8080").send().await.unwrap();
+    assert_eq!(local.status(), 200);
+    // Controllers still need a key: a keyless report is refused even on an open hub.
+    assert_eq!(hub.bare(Method::POST, "/api/v1/report").json(&report("x")).send().await.unwrap().status(), 403);
+    let as_operator = hub.bare(Method::POST, "/api/v1/report").header("x-csrf-token", csrf).json(&report("x"));
+    assert_eq!(as_operator.send().await.unwrap().status(), 401);
     hub.stop().await;
 }
 

@@ -61,6 +61,7 @@ async fn data_moves_from_sqlite_to_postgres_and_back() {
             // This hub is the SQLite source even in the PostgreSQL run.
             raw.database.url =
                 secrecy::SecretString::from(format!("sqlite://{}/src.db", raw.server.data_dir.display()));
+            raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
         })),
     })
     .await;

@@ -108,6 +108,14 @@ async fn bad_reports_get_a_clear_4xx_and_write_nothing() {
     };
     let cases: Vec<(String, &str, u16, &str)> = vec![
         ("{not json".into(), "application/json", 400, "malformed JSON"),
+        (r#"{"customer_id":"a","health":"ok","extra":1e400}"#.into(), "application/json", 422, "unknown field"),
+        (
+            format!(r#"{{"customer_id":"a","health":"ok","deep":{}{}}}"#, "[".repeat(200), "]".repeat(200)),
+            "application/json",
+            422,
+            "unknown field",
+        ),
+        (r#"{"customer_id":"a","health":"ok","hostname":"a\u0000b"}"#.into(), "application/json", 422, "NUL"),
         (r#"{"health":"ok"}"#.into(), "application/json", 422, "customer_id"),
         (r#"{"customer_id":"a"}"#.into(), "application/json", 422, "health"),
         (r#"{"customer_id":"a","health":"sick"}"#.into(), "application/json", 422, "health"),
