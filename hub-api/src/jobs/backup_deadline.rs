@@ -46,8 +46,14 @@ impl Job for BackupDeadline {
         let midnight = local_midnight(now, state.config().timezone);
         let since = midnight.timestamp_millis();
         let mut missed = 0;
+        let down_after = 2 * state.config().stale_ms();
         for c in store.node_candidates().await? {
             if c.status.as_deref() == Some("blocked") || c.monitoring_enabled == 0 {
+                continue;
+            }
+            // Only reporting nodes: a node that went silent is the dead man's switch's news
+            // (node_down), not a daily missed backup for as long as it stays dead.
+            if now_ms - c.received_at > down_after {
                 continue;
             }
             for (done, missing, message) in CHECKS {

@@ -28,11 +28,20 @@ const BATCH: i64 = 50;
 pub struct Notifier {
     pub email: EmailClient,
     wake: Arc<Notify>,
+    /// Legacy relays being delivered at once; more are refused rather than queued without end.
+    pub relay_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Legacy relays delivered at once per replica.
+pub const RELAY_SLOTS: usize = 16;
 
 impl Notifier {
     pub fn new(email: EmailClient) -> Notifier {
-        Notifier { email, wake: Arc::new(Notify::new()) }
+        Notifier {
+            email,
+            wake: Arc::new(Notify::new()),
+            relay_slots: Arc::new(tokio::sync::Semaphore::new(RELAY_SLOTS)),
+        }
     }
 
     /// Tells the dispatcher that an event was stored (it also polls, for other replicas).

@@ -94,10 +94,14 @@ pub async fn relay_legacy(
     } else if n.operator_email.trim().is_empty() {
         skip("", "no_address")
     } else {
-        Decision::Send { to: n.operator_email.clone(), lang: Lang::En, cooldown_ms: 0 }
+        // A minute between relays per customer: an old controller in a loop cannot flood the inbox.
+        Decision::Send { to: n.operator_email.clone(), lang: Lang::En, cooldown_ms: LEGACY_COOLDOWN_MS }
     };
     deliver(state, None, customer_id, "legacy", Channel::Operator, decision, &vars, now).await
 }
+
+/// The shortest gap between two legacy relays of one customer.
+pub const LEGACY_COOLDOWN_MS: i64 = 60_000;
 
 fn skip(recipient: &str, reason: &'static str) -> Decision {
     Decision::Skip { recipient: recipient.to_string(), reason }

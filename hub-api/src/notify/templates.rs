@@ -39,15 +39,16 @@ pub fn render(lang: Lang, name: &str, vars: &BTreeMap<&str, String>) -> anyhow::
     let path = format!("{}/{name}.txt", lang.dir());
     let file = Files::get(&path).ok_or_else(|| anyhow::anyhow!("no email template {path}"))?;
     let source = std::str::from_utf8(&file.data).map_err(|_| anyhow::anyhow!("template {path} is not UTF-8"))?;
-    let filled = substitute(source, vars).map_err(|e| anyhow::anyhow!("template {path}: {e}"))?;
-    let (first, body) = filled.split_once('\n').unwrap_or((&filled, ""));
-    let subject = first
+    // Split first, fill in after: a value with a newline cannot move text out of the subject.
+    let (first, body) = source.split_once('\n').unwrap_or((source, ""));
+    let subject_template = first
         .strip_prefix("Subject:")
         .ok_or_else(|| anyhow::anyhow!("template {path} must start with `Subject:`"))?
         .trim();
-    // A subject is one line, whatever a value in it contained.
-    let subject = subject.replace(['\r', '\n'], " ");
-    Ok(Rendered { subject, text: body.trim_start_matches(['\r', '\n']).to_string() })
+    let one_line: BTreeMap<&str, String> = vars.iter().map(|(k, v)| (*k, v.replace(['\r', '\n'], " "))).collect();
+    let subject = substitute(subject_template, &one_line).map_err(|e| anyhow::anyhow!("template {path}: {e}"))?;
+    let text = substitute(body, vars).map_err(|e| anyhow::anyhow!("template {path}: {e}"))?;
+    Ok(Rendered { subject, text: text.trim_start_matches(['\r', '\n']).to_string() })
 }
 
 fn substitute(source: &str, vars: &BTreeMap<&str, String>) -> Result<String, String> {
@@ -70,6 +71,16 @@ fn substitute(source: &str, vars: &BTreeMap<&str, String>) -> Result<String, Str
 mod tests {
     use super::*;
     use hub_shared::EventType;
+
+    #[test]
+    fn a_newline_in_a_value_stays_out_of_the_subject_split() {
+        let mut v = vars();
+        v.insert("subject", "Disk\nfull".into());
+        v.insert("message", "line one\nline two".into());
+        let r = render(Lang::En, "legacy", &v).unwrap();
+        assert!(r.subject.contains("Disk full"), "{}", r.subject);
+        assert!(!r.text.starts_with("full"), "{}", r.text);
+    }
 
     fn vars() -> BTreeMap<&'static str, String> {
         [

@@ -159,6 +159,7 @@ fn to_entry(r: LogRow) -> NotificationEntry {
         (status = 403, description = "A customer's key naming another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is missing or too long", body = ApiError),
+        (status = 429, description = "Too many relays being delivered at once", body = ApiError),
     )
 )]
 pub async fn post_notify(
@@ -183,7 +184,11 @@ pub async fn post_notify(
     hub_shared::validate::max_len("subject", &msg.subject, 200).map_err(|m| AppError::invalid("subject", m))?;
     hub_shared::validate::max_len("message", &msg.message, hub_shared::event::DETAILS_MAX)
         .map_err(|m| AppError::invalid("message", m))?;
+    let Ok(slot) = state.notifier().relay_slots.clone().try_acquire_owned() else {
+        return Err(AppError::TooManyRequests("too many notifications are being delivered; try again later".into()));
+    };
     tokio::spawn(async move {
+        let _slot = slot;
         if let Err(e) = crate::notify::rules::relay_legacy(&state, &customer_id, &msg, chrono::Utc::now()).await {
             tracing::warn!(error = format!("{e:#}"), "legacy notification failed");
         }

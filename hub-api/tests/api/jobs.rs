@@ -145,6 +145,21 @@ async fn the_deadline_checker_counts_from_local_midnight_on_ordinary_and_dst_day
 }
 
 #[tokio::test]
+async fn the_deadline_checker_leaves_silent_nodes_to_the_dead_mans_switch() {
+    let mut hub = spawn_hub().await;
+    assert_eq!(hub.post_report(REPORT_KEY, &report("silent")).await.status(), 200);
+    // Three days after its last report the node is down: no daily missed-backup events for it.
+    let later = chrono::Utc::now() + chrono::Duration::days(3);
+    BackupDeadline.run_once(state(&hub), later).await.unwrap();
+    assert!(hub_events(&hub, "silent").await.is_empty());
+    // The morning after a report it is checked as usual.
+    let next_morning = chrono::Utc::now() + chrono::Duration::minutes(40);
+    BackupDeadline.run_once(state(&hub), next_morning).await.unwrap();
+    assert_eq!(hub_events(&hub, "silent").await, ["expected_backup_missed", "expected_dbdump_missed"]);
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn prune_deletes_what_is_older_than_the_retention() {
     let mut hub =
         spawn_hub_with(Options { password: true, tweak: Some(Box::new(|raw| raw.retention.max_days = 30)) }).await;

@@ -262,6 +262,12 @@ async fn the_legacy_relay_mails_the_operator() {
     let sent = emails(&mail).await;
     assert_eq!(sent[0]["subject"], "[felhom] Kovács János: Lemez csere kell");
     assert!(sent[0]["text"].as_str().unwrap().contains("sda SMART hibát jelez"));
+    // A second relay within a minute is logged as a cooldown skip, not mailed.
+    let res = hub.bare(Method::POST, "/api/v1/notify").bearer_auth(KEY).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let log = log_when(&hub, "kovacs", 2).await;
+    assert!(summary(&log).contains(&row("legacy", "operator", "skipped", "cooldown")), "{log:?}");
+    assert_eq!(emails(&mail).await.len(), 1);
 
     let global = hub.bare(Method::POST, "/api/v1/notify").bearer_auth(REPORT_KEY).json(&body).send().await.unwrap();
     assert_eq!(global.status(), 422, "the global key must name the customer");
