@@ -29,6 +29,7 @@ struct Inner {
     cipher: Cipher,
     login_limiter: LoginLimiter,
     password_checks: tokio::sync::Semaphore,
+    leads: std::sync::atomic::AtomicBool,
     instance_id: String,
     assets: AssetManager,
 }
@@ -58,6 +59,7 @@ impl AppState {
             cipher,
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             password_checks: tokio::sync::Semaphore::new(2),
+            leads: std::sync::atomic::AtomicBool::new(false),
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
         })))
@@ -100,6 +102,15 @@ impl AppState {
     /// The app assets in `<data_dir>/assets/`.
     pub fn assets(&self) -> &AssetManager {
         &self.0.assets
+    }
+
+    /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).
+    pub fn leads(&self) -> bool {
+        self.0.leads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_leads(&self, leads: bool) {
+        self.0.leads.store(leads, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// This replica's name in leases and job runs.

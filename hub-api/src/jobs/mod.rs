@@ -57,13 +57,18 @@ pub async fn run_scheduler(state: AppState, jobs: Vec<Arc<dyn Job>>, cancel: Can
         let now = Utc::now();
         match tick(&state, &jobs, &holder, now, &mut last_due).await {
             Ok(()) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+            Err(e) => {
+                // Without a renewed lease this replica must not act as the leader.
+                state.set_leads(false);
+                tracing::warn!(error = %e, "scheduler tick failed");
+            }
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = tokio::time::sleep(state.config().scheduler_tick) => {}
         }
     }
+    state.set_leads(false);
     if let Err(e) = state.store().release_lease(LEASE_NAME, &holder).await {
         tracing::warn!(error = %e, "could not release the scheduler lease");
     }
@@ -83,9 +88,15 @@ pub async fn tick(
         .store()
         .acquire_lease(LEASE_NAME, holder, now_ms, now_ms + state.config().lease_ttl.as_millis() as i64)
         .await?;
+    let was_leading = state.leads();
+    state.set_leads(leads);
     if !leads {
         last_due.clear();
         return Ok(());
+    }
+    if !was_leading {
+        // Events may be waiting for the dispatcher that only the leader runs.
+        state.notifier().wake();
     }
     let tz = state.config().timezone;
     for job in jobs {

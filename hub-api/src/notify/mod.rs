@@ -50,11 +50,18 @@ impl Notifier {
     }
 }
 
-/// Runs the dispatcher until `cancel` fires.
+/// A claim older than this whose event is still not notified was abandoned (its replica died
+/// mid-delivery): the leading replica takes it again. Delivery is therefore at least once.
+pub const RECLAIM_AFTER_MS: i64 = 5 * 60 * 1000;
+
+/// Runs the dispatcher until `cancel` fires. Only the replica that leads the scheduler
+/// dispatches, so cooldowns are decided in one place; another takes over with the lease.
 pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
     loop {
-        if let Err(e) = dispatch_pending(&state, Utc::now()).await {
-            tracing::warn!(error = format!("{e:#}"), "notification dispatch failed");
+        if state.leads() {
+            if let Err(e) = dispatch_pending(&state, Utc::now()).await {
+                tracing::warn!(error = format!("{e:#}"), "notification dispatch failed");
+            }
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -69,14 +76,17 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
 pub async fn dispatch_pending(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
-        let batch = state.store().claim_undispatched(now.timestamp_millis(), BATCH).await?;
+        let now_ms = now.timestamp_millis();
+        let batch = state.store().claim_undispatched(now_ms, now_ms - RECLAIM_AFTER_MS, BATCH).await?;
         if batch.is_empty() {
             return Ok(total);
         }
         total += batch.len();
         for event in &batch {
-            if let Err(e) = rules::dispatch_event(state, event, now).await {
-                tracing::warn!(event_id = event.id, error = format!("{e:#}"), "could not dispatch an event");
+            match rules::dispatch_event(state, event, now).await {
+                Ok(()) => state.store().mark_notified(event.id, now_ms).await?,
+                // Left unmarked: taken again after RECLAIM_AFTER_MS.
+                Err(e) => tracing::warn!(event_id = event.id, error = format!("{e:#}"), "could not dispatch an event"),
             }
         }
     }

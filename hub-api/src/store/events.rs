@@ -135,27 +135,44 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Claims up to `limit` events no replica has dispatched yet, oldest first. The UPDATE
-    /// re-checks `dispatched_at IS NULL`, so two replicas never claim the same event.
-    pub async fn claim_undispatched(&self, now: i64, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    /// Claims up to `limit` events that wait for notification, oldest first: never claimed, or
+    /// claimed before `stale_before` by a dispatcher that did not finish (its replica died). The
+    /// UPDATE re-checks the condition, so two dispatchers never claim the same event at once.
+    pub async fn claim_undispatched(
+        &self,
+        now: i64,
+        stale_before: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        let waiting_since = |p: &str| format!("notified_at IS NULL AND (dispatched_at IS NULL OR dispatched_at < {p})");
         // A read first, so an idle poll never takes SQLite's write lock.
-        let waiting: Option<(i64,)> = sqlx::query_as("SELECT id FROM events WHERE dispatched_at IS NULL LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await?;
+        let waiting: Option<(i64,)> =
+            sqlx::query_as(&format!("SELECT id FROM events WHERE {} LIMIT 1", waiting_since("$1")))
+                .bind(stale_before)
+                .fetch_optional(&self.pool)
+                .await?;
+        const WAITING: &str = "notified_at IS NULL AND (dispatched_at IS NULL OR dispatched_at < $2)";
         if waiting.is_none() {
             return Ok(Vec::new());
         }
         let mut claimed: Vec<EventRow> = sqlx::query_as(&format!(
-            "UPDATE events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN \
-               (SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $2) \
+            "UPDATE events SET dispatched_at = $1 WHERE {WAITING} AND id IN \
+               (SELECT id FROM events WHERE {WAITING} ORDER BY id LIMIT $3) \
              RETURNING {EVENT_COLUMNS}"
         ))
         .bind(now)
+        .bind(stale_before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         claimed.sort_by_key(|e| e.id);
         Ok(claimed)
+    }
+
+    /// Every decision about the event is logged: it is never dispatched again.
+    pub async fn mark_notified(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE events SET notified_at = $2 WHERE id = $1").bind(id).bind(now).execute(&self.pool).await?;
+        Ok(())
     }
 }
 

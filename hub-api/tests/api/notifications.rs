@@ -392,3 +392,32 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn an_abandoned_claim_is_delivered_once_by_the_leader() {
+    let mail = MockServer::start().await;
+    accept_all(&mail).await;
+    let mut hub = hub_with_mail(&mail, true).await;
+    let state = hub.hub.as_ref().unwrap().state.clone();
+    // A replica claimed this event ten minutes ago and died before mailing it.
+    let now = chrono::Utc::now().timestamp_millis();
+    sqlx::query(
+        "INSERT INTO events (customer_id, event_type, severity, message, details_json, source, occurred_at, \
+            received_at, dispatched_at) VALUES ('kovacs', 'backup_failed', 'error', 'restic failed', '{}', \
+            'controller', $1, $1, $2)",
+    )
+    .bind(now - 11 * 60_000)
+    .bind(now - 10 * 60_000)
+    .execute(state.store().pool())
+    .await
+    .unwrap();
+    state.notifier().wake();
+    let log = log_when(&hub, "kovacs", 2).await;
+    assert_eq!(summary(&log)[0], row("backup_failed", "operator", "sent", ""));
+    // Once notified it is never taken again.
+    let again = hub_api::notify::dispatch_pending(&state, chrono::Utc::now()).await.unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(emails(&mail).await.len(), 1);
+    drop(state);
+    hub.stop().await;
+}
