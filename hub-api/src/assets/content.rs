@@ -39,10 +39,19 @@ pub fn check_upload(content_type: &str, body: &[u8]) -> Result<(), String> {
     if content_type == "image/svg+xml" {
         let text = std::str::from_utf8(body).map_err(|_| "an SVG file must be UTF-8 text".to_string())?;
         let lower = text.to_ascii_lowercase();
-        for banned in ["<script", "javascript:", "<foreignobject", "<iframe", "<embed", "<object"] {
+        for banned in ["<script", "javascript:", "<foreignobject", "<iframe", "<embed", "<object", "<!entity"] {
             if lower.contains(banned) {
                 return Err(format!("SVG files may not contain {banned}"));
             }
+        }
+        // Character references could spell any of the above (`jav&#x61;script:`); a logo needs none.
+        if lower.contains("&#") {
+            return Err("SVG files may not contain numeric character references (&#...;)".into());
+        }
+        // Browsers drop tabs and line breaks inside URLs, so `java<TAB>script:` still runs.
+        let squeezed: String = lower.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        if squeezed.contains("javascript:") || squeezed.contains("vbscript:") {
+            return Err("SVG files may not contain script URLs".into());
         }
         if has_event_handler(lower.as_bytes()) {
             return Err("SVG files may not contain event handler attributes (on...=)".into());
@@ -55,6 +64,25 @@ pub fn check_upload(content_type: &str, body: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod svg_tests {
+    use super::check_upload;
+
+    #[test]
+    fn script_urls_hidden_by_entities_or_whitespace_are_refused() {
+        let svg = |inner: &str| format!("<svg xmlns=\"http://www.w3.org/2000/svg\">{inner}</svg>");
+        assert!(check_upload("image/svg+xml", svg("<circle r=\"4\"/>").as_bytes()).is_ok());
+        for bad in [
+            "<a href=\"jav&#x61;script:alert(1)\">x</a>",
+            "<a href=\"java\tscript:alert(1)\">x</a>",
+            "<a href=\"java\nscript:alert(1)\">x</a>",
+            "<!ENTITY x \"y\">",
+        ] {
+            assert!(check_upload("image/svg+xml", svg(bad).as_bytes()).is_err(), "{bad}");
+        }
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
