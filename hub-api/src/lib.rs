@@ -73,9 +73,23 @@ impl Hub {
     /// it holds, releases the scheduler's lease and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.cancel.cancel();
-        let served = self.server.await.context("the server task failed")?;
+        // Requests in flight get 30 s to finish; a client that holds on longer is cut off.
+        let mut server = self.server;
+        let served = match tokio::time::timeout(std::time::Duration::from_secs(30), &mut server).await {
+            Ok(joined) => joined.context("the server task failed")?,
+            Err(_) => {
+                tracing::warn!("requests still in flight after 30 s were cut off");
+                server.abort();
+                Ok(())
+            }
+        };
         let _ = self.scheduler.await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.dispatcher).await;
+        // Job runs and relays in flight finish (or are given up after 30 s) before the pool closes.
+        self.state.tasks().close();
+        if tokio::time::timeout(std::time::Duration::from_secs(30), self.state.tasks().wait()).await.is_err() {
+            tracing::warn!("background work still running at shutdown was abandoned");
+        }
         let Hub { state, writer, .. } = self;
         let store = state.store().clone();
         drop(state);

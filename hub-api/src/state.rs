@@ -30,6 +30,7 @@ struct Inner {
     login_limiter: LoginLimiter,
     password_checks: tokio::sync::Semaphore,
     leads: std::sync::atomic::AtomicBool,
+    tasks: tokio_util::task::TaskTracker,
     instance_id: String,
     assets: AssetManager,
 }
@@ -60,6 +61,7 @@ impl AppState {
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             password_checks: tokio::sync::Semaphore::new(2),
             leads: std::sync::atomic::AtomicBool::new(false),
+            tasks: tokio_util::task::TaskTracker::new(),
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
         })))
@@ -102,6 +104,12 @@ impl AppState {
     /// The app assets in `<data_dir>/assets/`.
     pub fn assets(&self) -> &AssetManager {
         &self.0.assets
+    }
+
+    /// Background work started by requests and the scheduler (job runs, legacy relays), which a
+    /// graceful shutdown waits for.
+    pub fn tasks(&self) -> &tokio_util::task::TaskTracker {
+        &self.0.tasks
     }
 
     /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).

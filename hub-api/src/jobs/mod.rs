@@ -119,7 +119,8 @@ pub async fn tick(
         }
         let job = job.clone();
         let state = state.clone();
-        tokio::spawn(async move { run_claimed(&state, job.as_ref(), due_ms, now).await });
+        let tracked = state.clone();
+        tracked.tasks().spawn(async move { run_claimed(&state, job.as_ref(), due_ms, now).await });
     }
     Ok(())
 }

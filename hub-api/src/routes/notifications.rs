@@ -187,7 +187,8 @@ pub async fn post_notify(
     let Ok(slot) = state.notifier().relay_slots.clone().try_acquire_owned() else {
         return Err(AppError::TooManyRequests("too many notifications are being delivered; try again later".into()));
     };
-    tokio::spawn(async move {
+    let tracked = state.clone();
+    tracked.tasks().spawn(async move {
         let _slot = slot;
         if let Err(e) = crate::notify::rules::relay_legacy(&state, &customer_id, &msg, chrono::Utc::now()).await {
             tracing::warn!(error = format!("{e:#}"), "legacy notification failed");
