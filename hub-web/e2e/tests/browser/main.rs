@@ -111,6 +111,7 @@ async fn path(client: &Client) -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_uses_the_dashboard() -> Result<()> {
     harness::check_prerequisites();
+    let _ = std::fs::remove_file(harness::root().join("target/screenshots/failure.png"));
     let mut hub = TestHub::start().await?;
     seed(&hub).await?;
     let driver = Driver::start()?;
@@ -123,10 +124,20 @@ async fn operator_uses_the_dashboard() -> Result<()> {
     client.close().await?;
     result?;
     let dark = driver.browser(&profiles.path().join("dark"), true).await?;
-    let result = dark_screenshots(&dark, &hub).await;
+    let result = async {
+        dark_screenshots(&dark, &hub).await?;
+        // When the hub goes away the dashboard keeps the last data and says so.
+        dark.goto(&hub.url("/")).await?;
+        wait_until(&dark, "document.querySelectorAll('#fleet tbody tr').length === 5", "the fleet").await?;
+        hub.stop().await?;
+        dark.find(Locator::Css("#refresh")).await?.click().await?;
+        wait_until(&dark, "!!document.querySelector('#unreachable')", "the unreachable notice").await?;
+        ensure!(eval(&dark, "document.querySelectorAll('#fleet tbody tr').length").await? == json!(5), "rows kept");
+        screenshot(&dark, "dashboard-unreachable-dark-1280", 1280).await
+    }
+    .await;
     dark.close().await?;
-    result?;
-    hub.stop().await
+    result
 }
 
 async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
@@ -223,6 +234,8 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     wait_until(client, "document.querySelector('[data-period=\"24h\"]').classList.contains('selected')", "24h").await?;
     screenshot(client, "customer-light-1280", 1280).await?;
     screenshot(client, "customer-light-390", 390).await?;
+    client.execute("document.querySelector('#history').scrollIntoView()", vec![]).await?;
+    screenshot(client, "customer-history-light-390", 390).await?;
     client.set_window_size(1280, 900).await?;
 
     // A deep link reloads into the same page.
@@ -270,6 +283,10 @@ async fn dark_screenshots(client: &Client, hub: &TestHub) -> Result<()> {
             client.goto(&hub.url(page)).await?;
             wait_until(client, ready, name).await?;
             screenshot(client, &format!("{name}-dark-{width}"), width).await?;
+            if name == "customer" {
+                client.execute("document.querySelector('#history').scrollIntoView()", vec![]).await?;
+                screenshot(client, &format!("{name}-history-dark-{width}"), width).await?;
+            }
         }
     }
     Ok(())
