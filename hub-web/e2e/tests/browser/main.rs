@@ -291,3 +291,32 @@ async fn dark_screenshots(client: &Client, hub: &TestHub) -> Result<()> {
     }
     Ok(())
 }
+
+/// The hub serves the built app: hashed files cached for a year, `index.html` for deep links,
+/// and JSON 404s under `/api/`.
+#[tokio::test]
+async fn hub_serves_the_built_app() -> Result<()> {
+    harness::check_prerequisites();
+    let mut hub = TestHub::start().await?;
+    let http = reqwest::Client::new();
+    let wasm = std::fs::read_dir(harness::root().join("hub-web/dist"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|name| name.ends_with(".wasm"))
+        .context("a .wasm in hub-web/dist")?;
+    let res = http.get(hub.url(&format!("/{wasm}"))).send().await?;
+    ensure!(res.status() == 200, "GET /{wasm}: {}", res.status());
+    let cache = res.headers().get("cache-control").map(|v| v.to_str().unwrap_or("").to_string());
+    ensure!(cache.as_deref() == Some("public, max-age=31536000, immutable"), "{wasm} cached as {cache:?}");
+    ensure!(
+        res.headers().get("content-type").is_some_and(|v| v == "application/wasm"),
+        "{wasm} is served as application/wasm"
+    );
+    let res = http.get(hub.url("/customers/kovacs")).send().await?;
+    ensure!(res.status() == 200, "a deep link gets index.html");
+    ensure!(res.headers().get("cache-control").is_some_and(|v| v == "no-cache"), "index.html is never cached");
+    ensure!(res.text().await?.contains(".wasm"), "index.html loads the app");
+    let res = http.get(hub.url("/api/v1/nope")).send().await?;
+    ensure!(res.status() == 404, "unknown API paths are 404");
+    ensure!(res.json::<Value>().await?["code"] == json!("not_found"), "with the JSON error");
+    hub.stop().await
+}
