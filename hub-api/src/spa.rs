@@ -49,9 +49,11 @@ pub async fn fallback(uri: Uri) -> Response {
 /// trunk names built files `name-<hash>.ext`; those never change and may be cached for a year.
 fn cache_control(file: &str) -> &'static str {
     let stem = file.rsplit('/').next().unwrap_or(file);
+    // wasm-bindgen adds `_bg` after the hash: `hub-web-<hash>_bg.wasm`.
     let hashed = stem
         .split('.')
         .next()
+        .map(|base| base.strip_suffix("_bg").unwrap_or(base))
         .and_then(|base| base.rsplit_once('-'))
         .is_some_and(|(_, hash)| hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()));
     if hashed {
@@ -68,6 +70,8 @@ mod tests {
     #[test]
     fn only_hashed_files_are_immutable() {
         assert_eq!(cache_control("hub-web-3f2a9c0d1e4b5a6f.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("hub-web-d4fdbd92565df909_bg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("hub-web-d4fdbd92565df909.js"), "public, max-age=31536000, immutable");
         assert_eq!(cache_control("style-0123456789abcdef.css"), "public, max-age=31536000, immutable");
         assert_eq!(cache_control("favicon.svg"), "no-cache");
         assert_eq!(cache_control("index.html"), "no-cache");

@@ -137,7 +137,7 @@ fn Header() -> impl IntoView {
     };
     view! {
         <header class="top">
-            <a href="/" class="brand">"felhom hub"</a>
+            <a href="/" class="brand"><span class="brand-long">"felhom "</span>"hub"</a>
             <nav class="nav" aria-label="Main">
                 <Show when=move || session.allowed()>
                     <A href="/" exact=true>"Dashboard"</A>

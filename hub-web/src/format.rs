@@ -69,6 +69,8 @@ pub enum Style {
     Date,
     /// "14:05:09"
     Clock,
+    /// "14:05"
+    Time,
 }
 
 /// A date and time in Budapest: "2026-11-26 14:05".
@@ -81,9 +83,9 @@ pub fn clock(ms: i64) -> String {
     local(ms, Style::Clock)
 }
 
-/// A chart axis label in Budapest: date and time for short periods, else the date.
-pub fn axis_label(ms: i64, with_time: bool) -> String {
-    local(ms, if with_time { Style::DateTime } else { Style::Date })
+/// A chart axis label in Budapest: the time of day for a one-day chart, else the date.
+pub fn axis_label(ms: i64, one_day: bool) -> String {
+    local(ms, if one_day { Style::Time } else { Style::Date })
 }
 
 /// Formats Unix milliseconds in Budapest time with the browser's `Intl` (no time zone database
@@ -97,7 +99,7 @@ pub fn local(ms: i64, style: Style) -> String {
             let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v));
         };
         set("timeZone", TIME_ZONE);
-        if style != Style::Clock {
+        if matches!(style, Style::DateTime | Style::Date) {
             set("year", "numeric");
             set("month", "2-digit");
             set("day", "2-digit");
@@ -121,6 +123,7 @@ pub fn local(ms: i64, style: Style) -> String {
             Style::DateTime => "%Y-%m-%d %H:%M UTC",
             Style::Date => "%Y-%m-%d",
             Style::Clock => "%H:%M:%S UTC",
+            Style::Time => "%H:%M UTC",
         };
         t.format(pattern).to_string()
     }

@@ -103,7 +103,7 @@ pub fn LineChart(title: &'static str, points: Vec<(i64, f64)>, frame: Frame, wit
         let i = hover.get()?;
         let (t, v) = points.with_value(|p| p.get(i).copied())?;
         let (x, y) = (frame.x(t), Frame::y(v));
-        let label = format!("{} · {}", format::axis_label(t, true), format::percent(v));
+        let label = format!("{} · {}", format::local(t, format::Style::DateTime), format::percent(v));
         let label_x = x.clamp(LEFT + 90.0, W - RIGHT - 90.0);
         Some(view! {
             <g class="hover">

@@ -95,8 +95,8 @@ pub fn DashboardPage() -> impl IntoView {
             let err = fleet.error.get()?;
             Some(if fleet.list.with(Option::is_some) {
                 view! {
-                    <div class="notice warn" role="alert" id="unreachable">
-                        "The hub cannot be reached: " {err.message} ". Showing the last data; retrying every minute."
+                    <div class="notice warn" role="alert" id="unreachable" title=err.message>
+                        "The hub cannot be reached. Showing the last data it sent; retrying every minute."
                     </div>
                 }.into_any()
             } else {
@@ -143,7 +143,7 @@ fn RefreshState(fleet: Fleet) -> impl IntoView {
                 Some(ms) => format!("Updated {}", format::clock(ms)),
                 None => String::new(),
             }}
-            <button class="link" on:click=move |_| fleet.refresh() disabled=move || fleet.loading.get()>
+            <button class="link" id="refresh" on:click=move |_| fleet.refresh() disabled=move || fleet.loading.get()>
                 {move || if fleet.loading.get() { "Refreshing…" } else { "Refresh" }}
             </button>
         </p>

@@ -111,6 +111,7 @@ async fn path(client: &Client) -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_uses_the_dashboard() -> Result<()> {
     harness::check_prerequisites();
+    let _ = std::fs::remove_file(harness::root().join("target/screenshots/failure.png"));
     let mut hub = TestHub::start().await?;
     seed(&hub).await?;
     let driver = Driver::start()?;
@@ -123,10 +124,20 @@ async fn operator_uses_the_dashboard() -> Result<()> {
     client.close().await?;
     result?;
     let dark = driver.browser(&profiles.path().join("dark"), true).await?;
-    let result = dark_screenshots(&dark, &hub).await;
+    let result = async {
+        dark_screenshots(&dark, &hub).await?;
+        // When the hub goes away the dashboard keeps the last data and says so.
+        dark.goto(&hub.url("/")).await?;
+        wait_until(&dark, "document.querySelectorAll('#fleet tbody tr').length === 5", "the fleet").await?;
+        hub.stop().await?;
+        dark.find(Locator::Css("#refresh")).await?.click().await?;
+        wait_until(&dark, "!!document.querySelector('#unreachable')", "the unreachable notice").await?;
+        ensure!(eval(&dark, "document.querySelectorAll('#fleet tbody tr').length").await? == json!(5), "rows kept");
+        screenshot(&dark, "dashboard-unreachable-dark-1280", 1280).await
+    }
+    .await;
     dark.close().await?;
-    result?;
-    hub.stop().await
+    result
 }
 
 async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
@@ -223,6 +234,8 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     wait_until(client, "document.querySelector('[data-period=\"24h\"]').classList.contains('selected')", "24h").await?;
     screenshot(client, "customer-light-1280", 1280).await?;
     screenshot(client, "customer-light-390", 390).await?;
+    client.execute("document.querySelector('#history').scrollIntoView()", vec![]).await?;
+    screenshot(client, "customer-history-light-390", 390).await?;
     client.set_window_size(1280, 900).await?;
 
     // A deep link reloads into the same page.
@@ -270,7 +283,40 @@ async fn dark_screenshots(client: &Client, hub: &TestHub) -> Result<()> {
             client.goto(&hub.url(page)).await?;
             wait_until(client, ready, name).await?;
             screenshot(client, &format!("{name}-dark-{width}"), width).await?;
+            if name == "customer" {
+                client.execute("document.querySelector('#history').scrollIntoView()", vec![]).await?;
+                screenshot(client, &format!("{name}-history-dark-{width}"), width).await?;
+            }
         }
     }
     Ok(())
+}
+
+/// The hub serves the built app: hashed files cached for a year, `index.html` for deep links,
+/// and JSON 404s under `/api/`.
+#[tokio::test]
+async fn hub_serves_the_built_app() -> Result<()> {
+    harness::check_prerequisites();
+    let mut hub = TestHub::start().await?;
+    let http = reqwest::Client::new();
+    let wasm = std::fs::read_dir(harness::root().join("hub-web/dist"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|name| name.ends_with(".wasm"))
+        .context("a .wasm in hub-web/dist")?;
+    let res = http.get(hub.url(&format!("/{wasm}"))).send().await?;
+    ensure!(res.status() == 200, "GET /{wasm}: {}", res.status());
+    let cache = res.headers().get("cache-control").map(|v| v.to_str().unwrap_or("").to_string());
+    ensure!(cache.as_deref() == Some("public, max-age=31536000, immutable"), "{wasm} cached as {cache:?}");
+    ensure!(
+        res.headers().get("content-type").is_some_and(|v| v == "application/wasm"),
+        "{wasm} is served as application/wasm"
+    );
+    let res = http.get(hub.url("/customers/kovacs")).send().await?;
+    ensure!(res.status() == 200, "a deep link gets index.html");
+    ensure!(res.headers().get("cache-control").is_some_and(|v| v == "no-cache"), "index.html is never cached");
+    ensure!(res.text().await?.contains(".wasm"), "index.html loads the app");
+    let res = http.get(hub.url("/api/v1/nope")).send().await?;
+    ensure!(res.status() == 404, "unknown API paths are 404");
+    ensure!(res.json::<Value>().await?["code"] == json!("not_found"), "with the JSON error");
+    hub.stop().await
 }
