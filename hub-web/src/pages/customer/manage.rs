@@ -28,14 +28,19 @@ impl Reload {
         signal
     }
 
-    fn run() {
-        if let Some(Reload(signal)) = use_context::<Reload>() {
-            signal.update(|n| *n += 1);
+    /// A function that reloads the page; call this while the component is being made (the
+    /// context is not there in the async callbacks that run it).
+    fn trigger() -> impl Fn() + Copy + 'static {
+        let reload = use_context::<Reload>();
+        move || {
+            if let Some(Reload(signal)) = reload {
+                signal.update(|n| *n += 1);
+            }
         }
     }
 }
 
-/// Runs `action` with `busy` set, then reloads the page, or shows its error.
+/// Runs `action` with `busy` set, then `then` with its answer, or shows its error.
 pub(super) fn act<T: 'static>(
     busy: RwSignal<bool>,
     error: RwSignal<Option<ApiError>>,
@@ -60,6 +65,7 @@ pub fn BlockedBanner(summary: CustomerSummary) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let id = summary.customer_id.clone();
+    let reload = Reload::trigger();
     let unblock = move |_| {
         act(
             busy,
@@ -68,7 +74,7 @@ pub fn BlockedBanner(summary: CustomerSummary) -> impl IntoView {
                 let id = id.clone();
                 async move { api::unblock_config(&id).await }
             },
-            |_| Reload::run(),
+            move |_| reload(),
         )
     };
     summary.blocked.then(|| view! {
@@ -302,14 +308,15 @@ fn ActionsCard(config: CustomerConfig) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let navigate = use_navigate();
+    let reload = Reload::trigger();
     let block = {
         let id = id.clone();
         move || {
             let id = id.clone();
             if blocked {
-                act(busy, error, async move { api::unblock_config(&id).await }, |_| Reload::run());
+                act(busy, error, async move { api::unblock_config(&id).await }, move |_| reload());
             } else {
-                act(busy, error, async move { api::block_config(&id).await }, |_| Reload::run());
+                act(busy, error, async move { api::block_config(&id).await }, move |_| reload());
             }
         }
     };
