@@ -104,6 +104,11 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
         eval(client, "document.querySelector('#legacy-monitoring').open").await? == json!(false),
         "the legacy UUIDs are folded away"
     );
+    ensure!(
+        eval(client, "document.activeElement?.id").await? == json!("f-customer_id"),
+        "the first field with a problem has the focus"
+    );
+    client.execute("window.scrollTo(0, 0)", vec![]).await?;
     screenshot(client, "config-new-light-1280", 1280).await?;
     screenshot(client, "config-new-light-390", 390).await?;
     client.set_window_size(1280, 900).await?;
@@ -131,7 +136,8 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     // The customer page: waiting for the first report, credentials hidden until revealed.
     click(client, "#open-customer").await?;
     wait_until(client, "location.pathname === '/customers/kovacs'", "the customer page").await?;
-    wait_until(client, "!!document.querySelector('#waiting-report')", "waiting for the first report").await?;
+    wait_until(client, "!!document.querySelector('#no-report') && !!document.querySelector('#config')", "pending")
+        .await?;
     ensure!(!text(client, "#credentials").await?.contains(&api_key), "the key is hidden");
     ensure!(text(client, "#setup-commands").await?.contains("<retrieval password>"), "placeholder commands");
     wait_until(client, "document.querySelector('#preview-yaml')?.textContent.length > 0", "the YAML preview").await?;
@@ -224,7 +230,12 @@ async fn shots(client: &Client, hub: &TestHub, scheme: &str) -> Result<()> {
             "customer-manage",
         ),
         ("/customers/gesztenye", "!!document.querySelector('#preview-yaml')", Some("#preview"), "customer-backups"),
-        ("/customers/eper", "!!document.querySelector('#waiting-report')", None, "customer-pending"),
+        (
+            "/customers/eper",
+            "!!document.querySelector('#no-report') && !!document.querySelector('#config')",
+            None,
+            "customer-pending",
+        ),
         ("/configs/gesztenye/edit", "document.querySelector('#f-display_name')?.value.length > 0", None, "config-edit"),
         ("/audit", "document.querySelectorAll('#audit tbody tr').length > 0", None, "audit"),
     ];

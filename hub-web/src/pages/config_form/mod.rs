@@ -126,6 +126,16 @@ pub fn EditConfigPage() -> impl IntoView {
     }
 }
 
+/// Moves the focus (and the view) to the input with this id.
+fn focus(id: &str) {
+    let Some(element) = document().get_element_by_id(id) else { return };
+    if let Ok(focus) = js_sys::Reflect::get(&element, &"focus".into()) {
+        if let Ok(focus) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(focus) {
+            let _ = focus.call0(&element);
+        }
+    }
+}
+
 /// The form itself. `on_submit` is called with valid input and a callback for the answer.
 #[component]
 fn ConfigForm(
@@ -145,7 +155,11 @@ fn ConfigForm(
         ev.prevent_default();
         tried.set(true);
         server_error.set(None);
-        if busy.get_untracked() || !all_problems.with_untracked(Vec::is_empty) {
+        if let Some(first) = all_problems.with_untracked(|p| p.first().map(|e| e.field.clone())) {
+            focus(&fields::input_id(&first));
+            return;
+        }
+        if busy.get_untracked() {
             return;
         }
         busy.set(true);

@@ -216,9 +216,6 @@ fn ConfigCard(config: CustomerConfig, on_change: RwSignal<Option<Result<Customer
                 <h2>"Config " <span class="tag">"MANAGED"</span></h2>
                 <a class="button" id="edit-config" href=format!("/configs/{id}/edit")>"Edit"</a>
             </div>
-            {(!config.has_reports).then(|| view! {
-                <p class="notice loading" id="waiting-report">"Waiting for the first report from this customer's controller."</p>
-            })}
             <dl class="kv">
                 {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
                 <dt>"Recovery lock-out"</dt>
