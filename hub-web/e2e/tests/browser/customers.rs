@@ -133,6 +133,14 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     screenshot(client, "config-created-light-390", 390).await?;
     client.set_window_size(1280, 900).await?;
 
+    // A stranger's wrong retrieval password counts against the customer.
+    let wrong = reqwest::Client::new()
+        .get(hub.url("/api/v1/config/kovacs"))
+        .header("X-Retrieval-Password", "rossz-jelszo-nem-jo")
+        .send()
+        .await?;
+    ensure!(wrong.status().is_client_error(), "a wrong password is refused: {}", wrong.status());
+
     // The customer page: waiting for the first report, credentials hidden until revealed.
     click(client, "#open-customer").await?;
     wait_until(client, "location.pathname === '/customers/kovacs'", "the customer page").await?;
@@ -141,11 +149,23 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     ensure!(!text(client, "#credentials").await?.contains(&api_key), "the key is hidden");
     ensure!(text(client, "#setup-commands").await?.contains("<retrieval password>"), "placeholder commands");
     wait_until(client, "document.querySelector('#preview-yaml')?.textContent.length > 0", "the YAML preview").await?;
+    // The operator clears the failed attempts.
+    ensure!(text(client, "#lockout").await?.contains("1 failed"), "one failure: {}", text(client, "#lockout").await?);
+    click(client, "#clear-lockout").await?;
+    wait_until(client, "document.querySelector('#lockout')?.textContent.trim() === 'none'", "cleared").await?;
     click(client, "#reveal").await?;
     wait_until(client, "!!document.querySelector('#revealed-api-key')", "the revealed key").await?;
     ensure!(text(client, "#revealed-api-key").await? == api_key, "the revealed key is the one created");
     ensure!(text(client, "#revealed-retrieval-password").await? == password, "the revealed password");
     ensure!(text(client, "#setup-commands").await?.contains(&password), "the commands carry the password");
+
+    // Rotating the API key (confirmed) shows the new one once.
+    click(client, "#rotate-key").await?;
+    click(client, "[data-confirm=rotate-key]").await?;
+    wait_until(client, "!!document.querySelector('#credentials #new-api-key')", "the new key").await?;
+    let new_key = text(client, "#new-api-key").await?;
+    ensure!(new_key.starts_with("fh_") && new_key != api_key, "a new key: {new_key}");
+    ensure!(eval(client, "!!document.querySelector('#reveal')").await? == json!(true), "hidden again");
 
     // Block (confirmed), the banner, the grayed row, and unblock from the banner.
     click(client, "#block").await?;
@@ -201,13 +221,15 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
 
     // The audit log lists it all, newest first.
     click(client, "a[href='/audit']").await?;
-    wait_until(client, "document.querySelectorAll('#audit tbody tr').length >= 7", "the audit entries").await?;
+    wait_until(client, "document.querySelectorAll('#audit tbody tr').length >= 10", "the audit entries").await?;
     let actions = eval(client, audit_actions()).await?;
     ensure!(
-        actions == json!("create,delete,update,unblock,block,reveal,create"),
+        actions
+            == json!("create,delete,update,unblock,block,rotate_api_key,reveal,clear_lockout,retrieval_failed,create"),
         "the audit log, newest first: {actions}"
     );
-    ensure!(!text(client, "#audit").await?.contains(&password), "no secret in the audit log");
+    let log = text(client, "#audit").await?;
+    ensure!(!log.contains(&password) && !log.contains(&api_key) && !log.contains(&new_key), "no secret in the log");
 
     shots(client, hub, "light").await
 }
