@@ -215,3 +215,46 @@ pub fn SelectField(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hub_shared::config::ConfigFields;
+
+    use super::*;
+
+    #[test]
+    fn the_form_finds_the_apis_problems_with_its_messages() {
+        let form = FormState::new();
+        form.customer_id.set("Bad Id".into());
+        form.display_name.set("Kovács".into());
+        form.report_interval.set("soon".into());
+        form.disk_warn_percent.set("many".into());
+        let problems = form.problems(true);
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["customer_id", "monitoring.report_interval", "monitoring.disk_warn_percent"]);
+        let mut api = CreateConfigRequest { customer_id: "Bad Id".into(), fields: ConfigFields::default() };
+        api.fields.display_name = "Kovács".into();
+        api.fields.monitoring.report_interval = Some("soon".into());
+        assert_eq!(problems[..2], api.problems()[..]);
+        assert_eq!(problems[2].message, "monitoring.disk_warn_percent must be between 1 and 100");
+        // Editing does not check the id, which cannot change.
+        assert_eq!(form.problems(false).len(), 2);
+    }
+
+    #[test]
+    fn a_loaded_config_comes_back_unchanged() {
+        let mut fields =
+            ConfigFields { display_name: "Kovács".into(), domain: "kovacs.felhom.eu".into(), ..Default::default() };
+        fields.status = ConfigStatus::Blocked;
+        fields.identity.language = "hu".into();
+        fields.infrastructure.tailscale_auth_key = "tskey-abc".into();
+        fields.monitoring.enabled = Some(false);
+        fields.monitoring.disk_warn_percent = Some(80);
+        fields.monitoring.backup_deadline = Some("06:00".into());
+        fields.legacy_monitoring.backup_uuid = "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e".into();
+        let form = FormState::new();
+        form.load("kovacs", &fields);
+        assert_eq!(form.fields(), (fields, Vec::new()));
+        assert!(form.problems(true).is_empty());
+    }
+}
