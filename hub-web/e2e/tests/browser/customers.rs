@@ -158,6 +158,12 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     ensure!(text(client, "#revealed-api-key").await? == api_key, "the revealed key is the one created");
     ensure!(text(client, "#revealed-retrieval-password").await? == password, "the revealed password");
     ensure!(text(client, "#setup-commands").await?.contains(&password), "the commands carry the password");
+    for width in [1280, 390] {
+        client.set_window_size(width, 900).await?;
+        client.execute("document.querySelector('#credentials').scrollIntoView()", vec![]).await?;
+        screenshot(client, &format!("customer-revealed-light-{width}"), width).await?;
+    }
+    client.set_window_size(1280, 900).await?;
 
     // Rotating the API key (confirmed) shows the new one once.
     click(client, "#rotate-key").await?;
@@ -171,6 +177,9 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     click(client, "#block").await?;
     click(client, "[data-confirm=block]").await?;
     wait_until(client, "!!document.querySelector('#blocked-banner')", "the blocked banner").await?;
+    screenshot(client, "customer-blocked-light-1280", 1280).await?;
+    screenshot(client, "customer-blocked-light-390", 390).await?;
+    client.set_window_size(1280, 900).await?;
     client.goto(&hub.url("/configs")).await?;
     wait_until(client, "!!document.querySelector('#customers tr[data-customer=kovacs].blocked')", "kovacs grayed")
         .await?;
