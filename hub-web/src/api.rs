@@ -7,12 +7,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use hub_shared::auth::{LoginRequest, SessionInfo};
 use hub_shared::customer::{CustomerDetail, CustomerList};
 use hub_shared::history::{History, Period};
 use hub_shared::ApiError;
 use serde::de::DeserializeOwned;
+
+// Customer configs, credentials, infra backups and the audit log.
+mod configs;
+pub use configs::*;
 
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";
@@ -49,14 +53,20 @@ enum On401 {
 }
 
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<T, ApiError> {
+    fetch(request, on_401)
+        .await?
+        .json::<T>()
+        .await
+        .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")))
+}
+
+/// Sends `request` and returns a 2xx answer unread; other answers become the `ApiError`.
+async fn fetch(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<Response, ApiError> {
     let request = request.map_err(|e| ApiError::new("bad_request", e.to_string()))?;
     let response =
         request.send().await.map_err(|e| ApiError::new(UNREACHABLE, format!("the hub cannot be reached ({e})")))?;
     if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")));
+        return Ok(response);
     }
     let status = response.status();
     let error = match response.json::<ApiError>().await {

@@ -100,6 +100,9 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Protected><pages::dashboard::DashboardPage/></Protected> }/>
                 <Route path=path!("/configs") view=|| view! { <Protected><pages::configs::ConfigsPage/></Protected> }/>
                 <Route path=path!("/customers/:id") view=|| view! { <Protected><pages::customer::CustomerPage/></Protected> }/>
+                <Route path=path!("/configs/new") view=|| view! { <Protected><pages::config_form::NewConfigPage/></Protected> }/>
+                <Route path=path!("/configs/:id/edit") view=|| view! { <Protected><pages::config_form::EditConfigPage/></Protected> }/>
+                <Route path=path!("/audit") view=|| view! { <Protected><pages::audit::AuditLogPage/></Protected> }/>
                 // Later pages (customer config form, jobs, audit, assets) are added here and
                 // in the navigation below.
             </Routes>
@@ -142,6 +145,7 @@ fn Header() -> impl IntoView {
                 <Show when=move || session.allowed()>
                     <A href="/" exact=true>"Dashboard"</A>
                     <A href="/configs">"Customers"</A>
+                    <A href="/audit">"Audit log"</A>
                 </Show>
             </nav>
             <Show when=show_logout>

@@ -1,11 +1,15 @@
 //! Reusable pieces of the pages: status badge, metric bar, line chart, table parts, notices.
 
+pub mod confirm;
+pub mod copy;
 pub mod line_chart;
 pub mod metric_bar;
 pub mod notice;
 pub mod status_badge;
 pub mod table;
 
+pub use confirm::ConfirmButton;
+pub use copy::{CopyButton, CopyValue, OneTimeCredentials};
 pub use line_chart::LineChart;
 pub use metric_bar::MetricBar;
 pub use notice::{ErrorNotice, Loading};

@@ -14,7 +14,7 @@ pub fn ConfigsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Customers"</h1>
-            // The "New customer" action of the config form goes here.
+            <a href="/configs/new" class="button primary" id="new-customer">"New customer"</a>
         </div>
         {move || fleet.error.get().map(|e| view! { <ErrorNotice error=e/> })}
         {move || {

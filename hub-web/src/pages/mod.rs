@@ -1,5 +1,7 @@
 //! One module per route of the app.
 
+pub mod audit;
+pub mod config_form;
 pub mod configs;
 pub mod customer;
 pub mod dashboard;

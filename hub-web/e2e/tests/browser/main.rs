@@ -5,6 +5,7 @@
 //! `cargo xtask test` installs Chromium and builds the app before running them; when either is
 //! missing they fail and say so.
 
+mod customers;
 mod harness;
 
 use anyhow::{ensure, Context, Result};

@@ -4,7 +4,9 @@
 //! config) are added to `CustomerPage`'s list below.
 
 mod containers;
+mod credentials;
 mod history;
+mod manage;
 mod raw;
 mod storage;
 mod system;
@@ -25,7 +27,9 @@ pub fn CustomerPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let detail = RwSignal::new(None::<Result<CustomerDetail, ApiError>>);
+    let reload = manage::Reload::provide();
     Effect::new(move |_| {
+        reload.track();
         let id = id.get();
         detail.set(None);
         spawn_local(async move {
@@ -73,9 +77,7 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
                 {s.last_report_at.map(|t| format!(" ({})", format::datetime(t)))}
             </p>
         </div>
-        {s.blocked.then(|| view! {
-            <div class="notice warn">"This customer is blocked: its controller runs in limited mode."</div>
-        })}
+        <manage::BlockedBanner summary=s.clone()/>
         {match report {
             None => view! {
                 <section class="card" id="no-report">
@@ -94,5 +96,6 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
                 <raw::RawReport json=detail.report.clone().unwrap_or_default()/>
             }.into_any(),
         }}
+        <manage::ManageSection summary=s.clone()/>
     }
 }

@@ -1,0 +1,103 @@
+//! Customer management: configs and their actions (block, rotate, reveal, preview, create from
+//! a report, clear a recovery lock-out), infra backup versions and the audit log.
+
+use gloo_net::http::Request;
+use hub_shared::audit::AuditPage;
+use hub_shared::config::{ConfigCreated, ConfigFields, CreateConfigRequest, CustomerConfig};
+use hub_shared::credentials::{Credentials, RevealedCredentials};
+use hub_shared::infra::InfraBackupVersions;
+use hub_shared::ApiError;
+
+use super::{fetch, send, with_csrf, On401};
+
+/// `/api/v1/configs/{id}`, the id checked with the same rule as the server.
+fn config_path(id: &str) -> Result<String, ApiError> {
+    hub_shared::validate::customer_id(id).map_err(|m| ApiError::new("invalid_field", m))?;
+    Ok(format!("/api/v1/configs/{id}"))
+}
+
+/// A `POST` without a body to one of a config's actions.
+async fn post_action<T: serde::de::DeserializeOwned>(id: &str, action: &str) -> Result<T, ApiError> {
+    let url = format!("{}/{action}", config_path(id)?);
+    send(with_csrf(Request::post(&url)).build(), On401::SignIn).await
+}
+
+/// `POST /api/v1/configs`: the answer carries the credentials, this once.
+pub async fn create_config(request: &CreateConfigRequest) -> Result<ConfigCreated, ApiError> {
+    send(with_csrf(Request::post("/api/v1/configs")).json(request), On401::SignIn).await
+}
+
+/// `GET /api/v1/configs/{id}`
+pub async fn get_config(id: &str) -> Result<CustomerConfig, ApiError> {
+    send(Request::get(&config_path(id)?).build(), On401::SignIn).await
+}
+
+/// `PUT /api/v1/configs/{id}`
+pub async fn update_config(id: &str, fields: &ConfigFields) -> Result<CustomerConfig, ApiError> {
+    send(with_csrf(Request::put(&config_path(id)?)).json(fields), On401::SignIn).await
+}
+
+/// `DELETE /api/v1/configs/{id}`
+pub async fn delete_config(id: &str) -> Result<(), ApiError> {
+    let _: hub_shared::auth::Ok = send(with_csrf(Request::delete(&config_path(id)?)).build(), On401::SignIn).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/configs/{id}/block`
+pub async fn block_config(id: &str) -> Result<CustomerConfig, ApiError> {
+    post_action(id, "block").await
+}
+
+/// `POST /api/v1/configs/{id}/unblock`
+pub async fn unblock_config(id: &str) -> Result<CustomerConfig, ApiError> {
+    post_action(id, "unblock").await
+}
+
+/// `POST /api/v1/configs/{id}/rotate-api-key`
+pub async fn rotate_api_key(id: &str) -> Result<Credentials, ApiError> {
+    post_action(id, "rotate-api-key").await
+}
+
+/// `POST /api/v1/configs/{id}/rotate-retrieval-password`
+pub async fn rotate_retrieval_password(id: &str) -> Result<Credentials, ApiError> {
+    post_action(id, "rotate-retrieval-password").await
+}
+
+/// `POST /api/v1/configs/{id}/reveal` (audited)
+pub async fn reveal_credentials(id: &str) -> Result<RevealedCredentials, ApiError> {
+    post_action(id, "reveal").await
+}
+
+/// `POST /api/v1/configs/{id}/from-report`
+pub async fn create_config_from_report(id: &str) -> Result<ConfigCreated, ApiError> {
+    post_action(id, "from-report").await
+}
+
+/// `GET /api/v1/configs/{id}/preview`: the generated controller.yaml, secrets masked.
+pub async fn preview_config(id: &str) -> Result<String, ApiError> {
+    let url = format!("{}/preview", config_path(id)?);
+    fetch(Request::get(&url).build(), On401::SignIn)
+        .await?
+        .text()
+        .await
+        .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")))
+}
+
+/// `DELETE /api/v1/configs/{id}/recovery-lockout`
+pub async fn clear_recovery_lockout(id: &str) -> Result<CustomerConfig, ApiError> {
+    let url = format!("{}/recovery-lockout", config_path(id)?);
+    send(with_csrf(Request::delete(&url)).build(), On401::SignIn).await
+}
+
+/// `GET /api/v1/infra-backup/{id}/versions`, newest first.
+pub async fn list_infra_backups(id: &str) -> Result<InfraBackupVersions, ApiError> {
+    hub_shared::validate::customer_id(id).map_err(|m| ApiError::new("invalid_field", m))?;
+    send(Request::get(&format!("/api/v1/infra-backup/{id}/versions")).build(), On401::SignIn).await
+}
+
+/// `GET /api/v1/audit?page=&per_page=`, newest first.
+pub async fn list_audit(page: u32, per_page: u32) -> Result<AuditPage, ApiError> {
+    let (page, per_page) = (page.to_string(), per_page.to_string());
+    let request = Request::get("/api/v1/audit").query([("page", page.as_str()), ("per_page", per_page.as_str())]);
+    send(request.build(), On401::SignIn).await
+}
