@@ -14,6 +14,9 @@ use hub_shared::history::{History, Period};
 use hub_shared::ApiError;
 use serde::de::DeserializeOwned;
 
+mod ops;
+pub use ops::*;
+
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";
 
@@ -52,6 +55,11 @@ async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, on
     let request = request.map_err(|e| ApiError::new("bad_request", e.to_string()))?;
     let response =
         request.send().await.map_err(|e| ApiError::new(UNREACHABLE, format!("the hub cannot be reached ({e})")))?;
+    if response.status() == 204 {
+        // No content: only `()` (and other types that read `null`) expect this.
+        return serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")));
+    }
     if response.ok() {
         return response
             .json::<T>()

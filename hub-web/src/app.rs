@@ -100,6 +100,9 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Protected><pages::dashboard::DashboardPage/></Protected> }/>
                 <Route path=path!("/configs") view=|| view! { <Protected><pages::configs::ConfigsPage/></Protected> }/>
                 <Route path=path!("/customers/:id") view=|| view! { <Protected><pages::customer::CustomerPage/></Protected> }/>
+                <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
+                <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
+                <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
                 // Later pages (customer config form, jobs, audit, assets) are added here and
                 // in the navigation below.
             </Routes>
@@ -142,6 +145,9 @@ fn Header() -> impl IntoView {
                 <Show when=move || session.allowed()>
                     <A href="/" exact=true>"Dashboard"</A>
                     <A href="/configs">"Customers"</A>
+                    <A href="/events">"Events"</A>
+                    <A href="/jobs">"Jobs"</A>
+                    <A href="/assets">"Assets"</A>
                 </Show>
             </nav>
             <Show when=show_logout>

@@ -1,11 +1,15 @@
 //! Reusable pieces of the pages: status badge, metric bar, line chart, table parts, notices.
 
+pub mod event_counts;
+pub mod event_timeline;
 pub mod line_chart;
 pub mod metric_bar;
 pub mod notice;
 pub mod status_badge;
 pub mod table;
 
+pub use event_counts::EventCounts;
+pub use event_timeline::EventTimeline;
 pub use line_chart::LineChart;
 pub use metric_bar::MetricBar;
 pub use notice::{ErrorNotice, Loading};

@@ -1,6 +1,9 @@
 //! One module per route of the app.
 
+pub mod assets;
 pub mod configs;
 pub mod customer;
 pub mod dashboard;
+pub mod events;
+pub mod jobs;
 pub mod login;

@@ -6,6 +6,7 @@
 //! missing they fail and say so.
 
 mod harness;
+mod ops;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::{Client, Locator};

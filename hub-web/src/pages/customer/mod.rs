@@ -5,6 +5,7 @@
 
 mod containers;
 mod history;
+mod notifications;
 mod raw;
 mod storage;
 mod system;
@@ -17,7 +18,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::components::{ErrorNotice, EventTimeline, Loading, StatusBadge};
 use crate::format;
 
 #[component]
@@ -94,5 +95,7 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
                 <raw::RawReport json=detail.report.clone().unwrap_or_default()/>
             }.into_any(),
         }}
+        <EventTimeline customer=id.clone()/>
+        <notifications::NotificationsCard id=id.clone()/>
     }
 }
