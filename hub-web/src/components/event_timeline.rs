@@ -65,7 +65,10 @@ impl Timeline {
 }
 
 #[component]
-pub fn EventTimeline(#[prop(optional)] customer: Option<String>) -> impl IntoView {
+pub fn EventTimeline(
+    #[prop(optional)] customer: Option<String>,
+    #[prop(default = "Events")] title: &'static str,
+) -> impl IntoView {
     let fleet_wide = customer.is_none();
     let severity = RwSignal::new(None::<Severity>);
     let timeline = Timeline {
@@ -96,7 +99,7 @@ pub fn EventTimeline(#[prop(optional)] customer: Option<String>) -> impl IntoVie
     view! {
         <section class="card" id="events">
             <div class="card-head">
-                <h2>"Events"</h2>
+                <h2>{title}</h2>
                 <div class="periods" role="group" aria-label="Severity">
                     {choice("All", None)}
                     {choice("Errors", Some(Severity::Error))}

@@ -82,8 +82,8 @@ fn AssetTile(asset: AssetInfo, manifest: Manifest) -> impl IntoView {
                 <span class="asset-meta">
                     <span class="tag">{kind}</span>
                     <span>{format::bytes(asset.size)}</span>
-                    <span class="muted">{asset.content_type.clone()}</span>
                 </span>
+                <span class="muted">{asset.content_type.clone()}</span>
                 <code class="asset-hash" title=asset.sha256.clone()>{asset.sha256.clone()}</code>
                 <span class="muted asset-date">"changed " {format::datetime(asset.modified_at)}</span>
                 {move || error.get().map(|e| view! { <span class="form-error">{e.message}</span> })}

@@ -8,6 +8,6 @@ use crate::components::EventTimeline;
 pub fn EventsPage() -> impl IntoView {
     view! {
         <div class="page-head"><h1>"Events"</h1></div>
-        <EventTimeline/>
+        <EventTimeline title="All customers"/>
     }
 }

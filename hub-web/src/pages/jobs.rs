@@ -29,6 +29,11 @@ fn until(ms: i64, now: i64) -> String {
     }
 }
 
+/// The replica that ran a job, shortened: "on replica 5311453f".
+fn holder(id: &str) -> String {
+    format!("on replica {}", id.get(..8).unwrap_or(id))
+}
+
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let jobs = RwSignal::new(None::<Result<JobList, ApiError>>);
@@ -46,7 +51,7 @@ pub fn JobsPage() -> impl IntoView {
                 let now = format::now_ms();
                 view! {
                     <div class="table-wrap">
-                        <table class="jobs" id="jobs">
+                        <table class="jobs stack" id="jobs">
                             <thead>
                                 <tr>
                                     <th>"Job"</th><th>"Schedule"</th><th>"Next run"</th>
@@ -77,15 +82,19 @@ fn JobRow(job: JobStatus, now: i64) -> impl IntoView {
     };
     view! {
         <tr data-job=job.name.clone()>
-            <td class="name">{job.name.clone()}</td>
-            <td class="schedule">{job.schedule.clone()}</td>
-            <td title=format::datetime(job.next_due_at)>
-                {format::local(next, format::Style::DateTime)}
-                <span class="sub muted">{until(next, now)}</span>
+            <td class="name" data-label="Job">{job.name.clone()}</td>
+            <td class="schedule" data-label="Schedule">{job.schedule.clone()}</td>
+            <td data-label="Next run">
+                <div>{format::local(next, format::Style::DateTime)} <span class="sub muted">{until(next, now)}</span></div>
             </td>
-            <td>{last}{job.last_run.as_ref().map(|r| view! { <span class="sub muted">{r.holder.clone()}</span> })}</td>
-            <td class="num">{took}</td>
-            <td class="outcome">{outcome}</td>
+            <td data-label="Last run">
+                <div>
+                    {last}
+                    {job.last_run.as_ref().map(|r| view! { <span class="sub muted" title=r.holder.clone()>{holder(&r.holder)}</span> })}
+                </div>
+            </td>
+            <td class="num" data-label="Duration">{took}</td>
+            <td class="outcome" data-label="Outcome"><div>{outcome}</div></td>
         </tr>
     }
 }

@@ -94,10 +94,15 @@ async fn login(client: &Client, hub: &TestHub) -> Result<()> {
     wait_until(client, "location.pathname === '/'", "the dashboard after login").await
 }
 
-/// Screenshots at desktop and phone width, then back to desktop.
-async fn both_widths(client: &Client, name: &str) -> Result<()> {
-    screenshot(client, &format!("{name}-1280"), 1280).await?;
-    screenshot(client, &format!("{name}-390"), 390).await?;
+/// Screenshots at desktop and phone width (scrolled to `section` when given), then back to desktop.
+async fn both_widths(client: &Client, name: &str, section: Option<&str>) -> Result<()> {
+    for width in [1280, 390] {
+        client.set_window_size(width, if width < 600 { 844 } else { 900 }).await?;
+        if let Some(section) = section {
+            client.execute(&format!("document.querySelector('{section}').scrollIntoView()"), vec![]).await?;
+        }
+        screenshot(client, &format!("{name}-{width}"), width).await?;
+    }
     client.set_window_size(1280, 900).await?;
     Ok(())
 }
@@ -135,7 +140,7 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     )
     .await?;
     ensure!(badges == json!([["1", "1"], ["0", "1"]]), "badges (errors, warnings) of alma and barack: {badges}");
-    both_widths(client, "ops-dashboard-light").await?;
+    both_widths(client, "ops-dashboard-light", None).await?;
 
     // The customer's timeline: newest first, with every severity.
     client.goto(&hub.url("/customers/alma")).await?;
@@ -178,16 +183,17 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
         recipients.as_str().is_some_and(|t| t.contains("alma@example.hu") && t.contains("ops@example.com")),
         "both recipients in the log: {recipients}"
     );
-    client.execute("document.querySelector('#events').scrollIntoView()", vec![]).await?;
-    both_widths(client, "ops-customer-events-light").await?;
-    client.execute("document.querySelector('#notifications').scrollIntoView()", vec![]).await?;
-    both_widths(client, "ops-customer-notifications-light").await?;
+    both_widths(client, "ops-customer-events-light", Some("#events")).await?;
+    both_widths(client, "ops-customer-notifications-light", Some("#notifications")).await?;
 
     // The fleet's events, each with its customer.
     client.find(Locator::Css("header nav a[href='/events']")).await?.click().await?;
     wait_until(client, &format!("{} === 5", count("#events li.event")), "five events of the fleet").await?;
-    ensure!(eval(client, &count("#events a.event-customer[href='/customers/barack']")).await? == json!(1), "barack's");
-    both_widths(client, "ops-events-light").await?;
+    ensure!(
+        eval(client, &count("#events a.event-customer[href=\"/customers/barack\"]")).await? == json!(1),
+        "barack's"
+    );
+    both_widths(client, "ops-events-light", None).await?;
 
     // The jobs, each with its schedule and next run.
     client.find(Locator::Css("header nav a[href='/jobs']")).await?.click().await?;
@@ -200,7 +206,7 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
             "{job}: {schedule}"
         );
     }
-    both_widths(client, "ops-jobs-light").await?;
+    both_widths(client, "ops-jobs-light", None).await?;
 
     assets(client, hub).await
 }
@@ -223,7 +229,7 @@ async fn assets(client: &Client, hub: &TestHub) -> Result<()> {
     let hash =
         eval(client, "document.querySelector('[data-asset=\"nextcloud-logo.svg\"] .asset-hash').textContent").await?;
     ensure!(hash.as_str().is_some_and(|h| h.len() == 64), "the full SHA-256 is shown: {hash}");
-    both_widths(client, "ops-assets-light").await?;
+    both_widths(client, "ops-assets-light", None).await?;
 
     // A name the hub would refuse is named before uploading, with the shared rule's message.
     let name = client.find(Locator::Css("#asset-name")).await?;
@@ -266,25 +272,26 @@ async fn dark_screenshots(client: &Client, hub: &TestHub) -> Result<()> {
     login(client, hub).await?;
     for (page, ready, name) in [
         ("/", "!!document.querySelector('[data-errors]')", "ops-dashboard"),
-        ("/customers/alma", "document.querySelectorAll('#notifications tbody tr').length > 0", "ops-customer-events"),
+        ("/customers/alma", "document.querySelectorAll('#notifications tbody tr').length > 0 && document.querySelectorAll('#events li.event').length === 4", "ops-customer-events"),
         ("/events", "document.querySelectorAll('#events li.event').length === 5", "ops-events"),
         ("/jobs", "!!document.querySelector('#jobs tbody tr')", "ops-jobs"),
         ("/assets", "Array.from(document.querySelectorAll('#assets img')).every(i => i.complete)", "ops-assets"),
     ] {
         for width in [1280, 390] {
-            client.set_window_size(width, 900).await?;
+            client.set_window_size(width, if width < 600 { 844 } else { 900 }).await?;
             client.goto(&hub.url(page)).await?;
             wait_until(client, ready, name).await?;
-            if name == "ops-customer-events" {
-                client
-                    .execute(
-                        "document.querySelector('#events details')?.setAttribute('open', '');\
-                                document.querySelector('#events').scrollIntoView()",
-                        vec![],
-                    )
-                    .await?;
+            if name != "ops-customer-events" {
+                screenshot(client, &format!("{name}-dark-{width}"), width).await?;
+                continue;
             }
-            screenshot(client, &format!("{name}-dark-{width}"), width).await?;
+            let open = "document.querySelector('#events details')?.setAttribute('open', '')";
+            client.execute(open, vec![]).await?;
+            for section in ["events", "notifications"] {
+                let scroll = format!("document.querySelector('#{section}').scrollIntoView()");
+                client.execute(&scroll, vec![]).await?;
+                screenshot(client, &format!("ops-customer-{section}-dark-{width}"), width).await?;
+            }
         }
     }
     Ok(())

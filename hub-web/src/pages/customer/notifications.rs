@@ -33,7 +33,7 @@ pub fn NotificationsCard(id: String) -> impl IntoView {
                 }.into_any(),
                 Some(Ok(page)) => view! {
                     <div class="table-wrap">
-                        <table class="notification-log">
+                        <table class="notification-log stack">
                             <thead>
                                 <tr>
                                     <th>"Time"</th><th>"Channel"</th><th>"Event"</th>
@@ -61,11 +61,11 @@ fn EntryRow(e: NotificationEntry) -> impl IntoView {
     };
     view! {
         <tr data-channel=e.channel.as_str() data-outcome=e.outcome.as_str()>
-            <td>{format::datetime(e.created_at)}</td>
-            <td><span class="tag">{e.channel.as_str().to_uppercase()}</span></td>
-            <td>{e.event_type.clone()}</td>
-            <td class="wide-only">{recipient}</td>
-            <td class=format!("outcome {}", outcome_class(e.outcome)) title=e.reason.clone()>{outcome}</td>
+            <td data-label="Time">{format::datetime(e.created_at)}</td>
+            <td data-label="Channel"><span class="tag">{e.channel.as_str().to_uppercase()}</span></td>
+            <td data-label="Event">{e.event_type.clone()}</td>
+            <td data-label="Recipient" class="recipient">{recipient}</td>
+            <td data-label="Outcome" class=format!("outcome {}", outcome_class(e.outcome))>{outcome}</td>
         </tr>
     }
 }
