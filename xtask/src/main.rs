@@ -195,7 +195,7 @@ fn test(_args: &[String]) -> Result<()> {
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
     // The browser tests (hub-web-e2e) serve the freshly built app.
-    step("web app build", web::build());
+    step(&mut failures, "web app build", web::build());
     let mut tally = Tally::default();
     let before = tally.failed;
     if !cargo_test(&mut tally, &["--workspace"], &[])? && tally.failed == before {
