@@ -195,6 +195,22 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     );
     both_widths(client, "ops-events-light", None).await?;
 
+    // 50 at a time: older events come on request, until there are no more.
+    for i in 1..=52 {
+        let body = json!({"customer_id": "barack", "event_type": "container_restarted", "severity": "info",
+                          "message": format!("restart {i}")});
+        post(hub, "/api/v1/event", &body).await?;
+    }
+    client.goto(&hub.url("/customers/barack")).await?;
+    wait_until(client, &format!("{} === 50", count("#events li.event")), "the first 50 events").await?;
+    let first = eval(client, "document.querySelector('#events .event-msg').textContent").await?;
+    ensure!(first == json!("restart 52"), "the newest first: {first}");
+    client.find(Locator::Css("#older-events")).await?.click().await?;
+    wait_until(client, &format!("{} === 53", count("#events li.event")), "all 53 events").await?;
+    wait_until(client, "!document.querySelector('#older-events')", "no more pages").await?;
+    let last = eval(client, "Array.from(document.querySelectorAll('#events .event-type')).pop().textContent").await?;
+    ensure!(last == json!("container_unhealthy"), "the oldest last: {last}");
+
     // The jobs, each with its schedule and next run.
     client.find(Locator::Css("header nav a[href='/jobs']")).await?.click().await?;
     wait_until(client, "!!document.querySelector('#jobs tr[data-job=staleness]')", "the jobs").await?;
@@ -273,7 +289,7 @@ async fn dark_screenshots(client: &Client, hub: &TestHub) -> Result<()> {
     for (page, ready, name) in [
         ("/", "!!document.querySelector('[data-errors]')", "ops-dashboard"),
         ("/customers/alma", "document.querySelectorAll('#notifications tbody tr').length > 0 && document.querySelectorAll('#events li.event').length === 4", "ops-customer-events"),
-        ("/events", "document.querySelectorAll('#events li.event').length === 5", "ops-events"),
+        ("/events", "document.querySelectorAll('#events li.event').length === 50", "ops-events"),
         ("/jobs", "!!document.querySelector('#jobs tbody tr')", "ops-jobs"),
         ("/assets", "Array.from(document.querySelectorAll('#assets img')).every(i => i.complete)", "ops-assets"),
     ] {
