@@ -17,6 +17,8 @@ use serde::de::DeserializeOwned;
 // Customer configs, credentials, infra backups and the audit log.
 mod configs;
 pub use configs::*;
+mod ops;
+pub use ops::*;
 
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";
@@ -53,8 +55,13 @@ enum On401 {
 }
 
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<T, ApiError> {
-    fetch(request, on_401)
-        .await?
+    let response = fetch(request, on_401).await?;
+    if response.status() == 204 {
+        // No content: only `()` (and other types that read `null`) expect this.
+        return serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")));
+    }
+    response
         .json::<T>()
         .await
         .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")))

@@ -103,6 +103,9 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/configs/new") view=|| view! { <Protected><pages::config_form::NewConfigPage/></Protected> }/>
                 <Route path=path!("/configs/:id/edit") view=|| view! { <Protected><pages::config_form::EditConfigPage/></Protected> }/>
                 <Route path=path!("/audit") view=|| view! { <Protected><pages::audit::AuditLogPage/></Protected> }/>
+                <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
+                <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
+                <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
                 // Later pages (customer config form, jobs, audit, assets) are added here and
                 // in the navigation below.
             </Routes>
@@ -146,6 +149,9 @@ fn Header() -> impl IntoView {
                     <A href="/" exact=true>"Dashboard"</A>
                     <A href="/configs">"Customers"</A>
                     <A href="/audit">"Audit log"</A>
+                    <A href="/events">"Events"</A>
+                    <A href="/jobs">"Jobs"</A>
+                    <A href="/assets">"Assets"</A>
                 </Show>
             </nav>
             <Show when=show_logout>

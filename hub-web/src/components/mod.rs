@@ -2,6 +2,8 @@
 
 pub mod confirm;
 pub mod copy;
+pub mod event_counts;
+pub mod event_timeline;
 pub mod line_chart;
 pub mod metric_bar;
 pub mod notice;
@@ -10,6 +12,8 @@ pub mod table;
 
 pub use confirm::ConfirmButton;
 pub use copy::{CopyButton, CopyValue, OneTimeCredentials};
+pub use event_counts::EventCounts;
+pub use event_timeline::EventTimeline;
 pub use line_chart::LineChart;
 pub use metric_bar::MetricBar;
 pub use notice::{ErrorNotice, Loading};

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api;
-use crate::components::{ErrorNotice, Loading, MetricBar, SortHeader, StatusBadge};
+use crate::components::{ErrorNotice, EventCounts, Loading, MetricBar, SortHeader, StatusBadge};
 use crate::fleet::{counts, FleetQuery, SortKey};
 use crate::format;
 
@@ -233,6 +233,7 @@ fn FleetRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl Into
             <td class="name">
                 <a href=href>{c.display_name.clone().unwrap_or_else(|| c.customer_id.clone())}</a>
                 {c.display_name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
+                <EventCounts errors=c.errors_24h warnings=c.warnings_24h/>
             </td>
             <td class="wide-only">{c.hostname.clone().unwrap_or_else(|| "–".into())}</td>
             <td class="wide-only">{c.controller_version.clone().unwrap_or_else(|| "–".into())}</td>

@@ -2,7 +2,10 @@
 
 pub mod audit;
 pub mod config_form;
+pub mod assets;
 pub mod configs;
 pub mod customer;
 pub mod dashboard;
+pub mod events;
+pub mod jobs;
 pub mod login;

@@ -49,6 +49,11 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start() -> Result<TestHub> {
+        TestHub::start_with(|_| {}).await
+    }
+
+    /// Like `start`, with `tweak` applied to the config first (a seed directory, an address).
+    pub async fn start_with(tweak: impl FnOnce(&mut RawConfig)) -> Result<TestHub> {
         let dir = tempfile::tempdir()?;
         let mut raw = RawConfig::default();
         raw.server.listen = "127.0.0.1:0".into();
@@ -57,6 +62,7 @@ impl TestHub {
         raw.api.report_api_key = SecretString::from(REPORT_KEY);
         raw.assets.seed_dir = dir.path().join("no-seed");
         raw.auth.password_hash = bcrypt::hash(PASSWORD, 4)?;
+        tweak(&mut raw);
         let hub = hub_api::start(Config::validate(raw)?).await?;
         Ok(TestHub { base: format!("http://{}", hub.addr), hub: Some(hub), _dir: dir })
     }

@@ -7,6 +7,7 @@
 
 mod customers;
 mod harness;
+mod ops;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::{Client, Locator};

@@ -7,6 +7,7 @@ mod containers;
 mod credentials;
 mod history;
 mod manage;
+mod notifications;
 mod raw;
 mod storage;
 mod system;
@@ -19,7 +20,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::components::{ErrorNotice, EventTimeline, Loading, StatusBadge};
 use crate::format;
 
 #[component]
@@ -97,5 +98,7 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
             }.into_any(),
         }}
         <manage::ManageSection summary=s.clone()/>
+        <EventTimeline customer=id.clone()/>
+        <notifications::NotificationsCard id=id.clone()/>
     }
 }
