@@ -92,10 +92,10 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
                 <history::HistoryCard id=id.clone()/>
                 <storage::StorageCard report=r.clone()/>
                 <containers::ContainersCard report=r.clone()/>
-                <raw::RawReport json=detail.report.clone().unwrap_or_default()/>
             }.into_any(),
         }}
         <EventTimeline customer=id.clone()/>
         <notifications::NotificationsCard id=id.clone()/>
+        {detail.report.clone().map(|json| view! { <raw::RawReport json=json/> })}
     }
 }
