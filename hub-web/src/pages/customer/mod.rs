@@ -94,11 +94,11 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
                 <history::HistoryCard id=id.clone()/>
                 <storage::StorageCard report=r.clone()/>
                 <containers::ContainersCard report=r.clone()/>
-                <raw::RawReport json=detail.report.clone().unwrap_or_default()/>
             }.into_any(),
         }}
         <manage::ManageSection summary=s.clone()/>
         <EventTimeline customer=id.clone()/>
         <notifications::NotificationsCard id=id.clone()/>
+        {detail.report.clone().map(|json| view! { <raw::RawReport json=json/> })}
     }
 }
