@@ -18,7 +18,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use customers::ConfigRow;
 pub use jobs::JobRunRow;
-pub use reports::{LatestRow, ReportRow};
+pub use reports::{HistoryInsert, LatestRow, ReportRow};
 
 use crate::config::{Config, SqliteSync};
 
