@@ -32,17 +32,16 @@ fn with_node<T>(
     id: &str,
     headers: &HeaderMap,
     f: impl FnOnce(&mut crate::node::Node) -> T,
-) -> Result<T, Response> {
+) -> Result<T, (StatusCode, &'static str)> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     let mut nodes = fleet.lock().expect("fleet lock");
-    let node =
-        nodes.iter_mut().find(|n| n.customer_id == id).ok_or_else(|| error(StatusCode::NOT_FOUND, "no such node"))?;
+    let node = nodes.iter_mut().find(|n| n.customer_id == id).ok_or((StatusCode::NOT_FOUND, "no such node"))?;
     if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(node.key.as_bytes())) {
-        return Err(error(StatusCode::UNAUTHORIZED, "missing or wrong node key"));
+        return Err((StatusCode::UNAUTHORIZED, "missing or wrong node key"));
     }
     Ok(f(node))
 }
@@ -50,7 +49,7 @@ fn with_node<T>(
 async fn get_config(State(fleet): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match with_node(&fleet, &id, &headers, |n| n.config_yaml.clone()) {
         Ok(yaml) => ([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response(),
-        Err(resp) => resp,
+        Err((status, message)) => error(status, message),
     }
 }
 
@@ -74,7 +73,7 @@ async fn apply_config(
     }
     match with_node(&fleet, &id, &headers, |n| n.apply_config(yaml, Utc::now())) {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
-        Err(resp) => resp,
+        Err((status, message)) => error(status, message),
     }
 }
 
@@ -85,6 +84,6 @@ async fn update(State(fleet): State<Shared>, Path(id): Path<String>, headers: He
         .and_then(|v| v.get("version").and_then(|v| v.as_str()).map(str::to_string));
     match with_node(&fleet, &id, &headers, |n| n.update(version, Utc::now())) {
         Ok(version) => Json(json!({ "ok": true, "version": version })).into_response(),
-        Err(resp) => resp,
+        Err((status, message)) => error(status, message),
     }
 }

@@ -3,6 +3,7 @@
 //! Everything a fresh Debian machine with only Rust lacks is installed here, at pinned versions,
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
+mod bench;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ fn main() -> Result<()> {
     match task {
         "run" => run(rest),
         "test" => test(rest),
+        "bench" => bench::bench(rest),
         "openapi" => openapi(),
         "dist" => dist(),
         _ => {
@@ -23,6 +25,7 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
                  test           every check: fmt, clippy, wasm build, unit, integration and browser tests\n\
+                 bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
                  openapi        rewrite openapi.json from the code\n\
                  dist           build the release binary with the web app embedded"
             );
@@ -77,7 +80,12 @@ fn dist() -> Result<()> {
 fn run(args: &[String]) -> Result<()> {
     let demo = args.iter().any(|a| a == "--demo");
     tools::ensure_build_tools()?;
-    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]);
+    if demo {
+        build.args(["-p", "hub-sim"]);
+    }
+    run_cmd(&mut build)?;
     let data = root().join("data");
     std::fs::create_dir_all(&data)?;
     let listen = std::env::var("HUB_SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
@@ -86,16 +94,33 @@ fn run(args: &[String]) -> Result<()> {
         .env("HUB_SERVER__LISTEN", &listen)
         .env("HUB_SERVER__DATA_DIR", &data)
         .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"));
-    if demo && std::env::var_os("HUB_API__REPORT_API_KEY").is_none() {
-        hub.env("HUB_API__REPORT_API_KEY", "demo-report-key");
+    let demo_key = std::env::var("HUB_API__REPORT_API_KEY").unwrap_or_else(|_| "demo-report-key".into());
+    if demo {
+        hub.env("HUB_API__REPORT_API_KEY", &demo_key);
     }
     eprintln!("starting felhom-hub with SQLite under {}", data.display());
     println!("\n  felhom-hub: http://{listen}/   (API docs: http://{listen}/api/docs)\n");
     let mut child = hub.spawn().context("cannot start felhom-hub")?;
+    let mut fleet = None;
     if demo {
-        eprintln!("--demo: the simulated fleet arrives with the hub-sim crate");
+        // 200 simulated controllers: a week of history first, then an hour a minute.
+        let host = listen.strip_prefix(':').map(|port| format!("127.0.0.1:{port}")).unwrap_or_else(|| listen.clone());
+        let host = host.replace("0.0.0.0", "127.0.0.1");
+        eprintln!("--demo: starting hub-sim with 200 nodes (7 days of backfill, --speed 60)");
+        let spawned = Command::new(root().join("target/release/hub-sim"))
+            .args(["run", "--url", &format!("http://{host}"), "--nodes", "200", "--backfill", "7d", "--speed", "60"])
+            .env("HUB_SIM_KEY", &demo_key)
+            .spawn();
+        match spawned {
+            Ok(sim) => fleet = Some(sim),
+            Err(e) => eprintln!("cannot start hub-sim: {e}"),
+        }
     }
     let status = child.wait()?;
+    if let Some(mut sim) = fleet {
+        let _ = sim.kill();
+        let _ = sim.wait();
+    }
     if !status.success() {
         bail!("felhom-hub exited with {status}");
     }
