@@ -28,6 +28,23 @@ pub struct RawConfig {
     pub database: RawDatabase,
     pub security: RawSecurity,
     pub assets: RawAssets,
+    pub scheduler: RawScheduler,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawScheduler {
+    /// How long a leading replica's lease lasts without renewal; another replica takes over the
+    /// background jobs at most this long after the leader dies.
+    pub lease_ttl: String,
+    /// How often each replica wakes to renew or take the lease and start due jobs.
+    pub tick: String,
+}
+
+impl Default for RawScheduler {
+    fn default() -> Self {
+        Self { lease_ttl: "30s".into(), tick: "5s".into() }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -193,6 +210,7 @@ impl Default for RawConfig {
             database: RawDatabase { max_connections: 8, sqlite_synchronous: "full".into(), ..Default::default() },
             security: RawSecurity::default(),
             assets: RawAssets::default(),
+            scheduler: RawScheduler::default(),
         }
     }
 }
@@ -222,6 +240,8 @@ pub struct Config {
     pub prune_at: NaiveTime,
     pub check_interval: Duration,
     pub template_interval: Duration,
+    pub lease_ttl: Duration,
+    pub scheduler_tick: Duration,
 }
 
 impl Config {
@@ -234,8 +254,15 @@ impl Config {
             }
             figment = figment.merge(Yaml::file(path));
         }
-        figment = figment.merge(Env::prefixed("HUB_").split("__").lowercase(true));
+        figment = figment.merge(env_provider());
         Self::from_figment(figment)
+    }
+
+    /// Like [`Config::load`], with the YAML given as text (tests).
+    pub fn from_yaml_and_env(yaml: &str) -> anyhow::Result<Config> {
+        Self::from_figment(
+            Figment::from(Serialized::defaults(RawConfig::default())).merge(Yaml::string(yaml)).merge(env_provider()),
+        )
     }
 
     pub fn from_figment(figment: Figment) -> anyhow::Result<Config> {
@@ -258,6 +285,11 @@ impl Config {
         }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
+        let lease_ttl = parse_duration("scheduler.lease_ttl", &raw.scheduler.lease_ttl)?;
+        let scheduler_tick = parse_duration("scheduler.tick", &raw.scheduler.tick)?;
+        if scheduler_tick.is_zero() || scheduler_tick * 2 > lease_ttl {
+            bail!("invalid scheduler.tick: must be above zero and at most half of scheduler.lease_ttl");
+        }
         let timezone: Tz = raw
             .server
             .timezone
@@ -314,6 +346,8 @@ impl Config {
             prune_at,
             check_interval,
             template_interval,
+            lease_ttl,
+            scheduler_tick,
             raw,
         })
     }
@@ -329,6 +363,12 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
     }
+}
+
+/// `HUB_<SECTION>__<KEY>` variables. Variables without a section (`HUB_CONFIG`, the config file's
+/// path) are not configuration keys and are left alone.
+fn env_provider() -> Env {
+    Env::prefixed("HUB_").filter(|key| key.as_str().contains("__")).split("__").lowercase(true)
 }
 
 /// Accepts `:8080` (all interfaces, as the original), `127.0.0.1:0` and `[::1]:8080`.
@@ -389,6 +429,19 @@ mod tests {
             .merge(Serialized::default("server.listen", ":8080"))
             .merge(Serialized::default("auth.allow_no_auth", true));
         assert!(Config::from_figment(open).is_ok());
+    }
+
+    #[test]
+    fn yaml_then_environment() {
+        // Only variables of this test's own making, so parallel tests are not disturbed.
+        std::env::set_var("HUB_RETENTION__MAX_DAYS", "30");
+        std::env::set_var("HUB_CONFIG", "/etc/felhom/hub.yaml");
+        let c = Config::from_yaml_and_env("server:\n  listen: 127.0.0.1:9000\nretention:\n  max_days: 10\n").unwrap();
+        std::env::remove_var("HUB_RETENTION__MAX_DAYS");
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.raw.retention.max_days, 30, "the environment wins over the file");
+        let err = Config::from_yaml_and_env("server:\n  listen: 127.0.0.1:9000\n  lisen: x\n").unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
     }
 
     #[test]

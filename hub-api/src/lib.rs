@@ -1,11 +1,13 @@
 //! felhom-hub: the central service of the Felhom fleet. See ARCHITECTURE.md for the map.
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
+pub mod migrate_data;
 pub mod router;
 pub mod routes;
 pub mod spa;
@@ -45,6 +47,8 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let scheduler = tokio::spawn(jobs::run_scheduler(state.clone(), jobs::all(), cancel.clone()));
+    // Every replica rescans its own view of the assets directory; the task ends with `cancel`.
+    state.assets().spawn_rescan(assets::RESCAN_EVERY, cancel.clone());
     let app = router::app(state.clone());
     let shutdown = cancel.clone();
     let server = tokio::spawn(async move {

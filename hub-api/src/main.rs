@@ -27,6 +27,15 @@ enum Command {
     Openapi,
     /// Read a password from standard input and print its bcrypt hash for `auth.password_hash`.
     HashPassword,
+    /// Copy a hub's data into an empty database (SQLite to PostgreSQL or back).
+    MigrateData {
+        /// The source, e.g. sqlite:///data/hub.db
+        #[arg(long)]
+        from: String,
+        /// The empty target, e.g. postgres://hub@db/hub
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,8 +53,19 @@ fn main() -> anyhow::Result<()> {
             println!("{}", bcrypt::hash(password, bcrypt::DEFAULT_COST)?);
             Ok(())
         }
+        Command::MigrateData { from, to } => {
+            let copied = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(hub_api::migrate_data::migrate_data(&from, &to))?;
+            for (table, rows) in copied.tables {
+                println!("{table}: {rows} rows");
+            }
+            Ok(())
+        }
         Command::Serve { config } => {
             tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
                 .with_env_filter(
                     EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),

@@ -45,6 +45,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "customers", description = "The fleet and each customer's latest state and history"),
         (name = "auth", description = "Operator sign-in"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
     )
 )]
 pub struct ApiDoc;
@@ -93,6 +94,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::get_session))
         .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::assets::get_manifest))
+        .routes(routes::assets::file_routes(routes!(
+            routes::assets::get_file,
+            routes::assets::put_file,
+            routes::assets::delete_file
+        )))
         .split_for_parts()
 }
 
@@ -113,7 +120,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CompressionLayer::new().gzip(true))
+        .layer(CompressionLayer::new().gzip(true).compress_when(compress_predicate()))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -122,6 +129,16 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
+}
+
+/// The default rules, except for files served with byte ranges (assets): they keep their
+/// stored bytes, so their strong ETag, `Content-Length` and ranges all describe the same bytes.
+fn compress_predicate() -> impl tower_http::compression::Predicate {
+    use axum::http::{header, Extensions, HeaderMap, Version};
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+    let no_ranges =
+        |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| !headers.contains_key(header::ACCEPT_RANGES);
+    DefaultPredicate::new().and(no_ranges)
 }
 
 async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {

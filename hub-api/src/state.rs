@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
+use crate::assets::AssetManager;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::SessionKeys;
 use crate::config::Config;
@@ -24,6 +25,7 @@ struct Inner {
     session_keys: SessionKeys,
     login_limiter: LoginLimiter,
     instance_id: String,
+    assets: AssetManager,
 }
 
 impl std::fmt::Debug for AppState {
@@ -49,6 +51,7 @@ impl AppState {
         } else {
             configured
         };
+        let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -56,6 +59,7 @@ impl AppState {
             session_keys: SessionKeys::new(secret.as_bytes()),
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             instance_id: uuid::Uuid::new_v4().to_string(),
+            assets,
         })))
     }
 
@@ -77,6 +81,11 @@ impl AppState {
 
     pub fn login_limiter(&self) -> &LoginLimiter {
         &self.0.login_limiter
+    }
+
+    /// The app assets in `<data_dir>/assets/`.
+    pub fn assets(&self) -> &AssetManager {
+        &self.0.assets
     }
 
     /// This replica's name in leases and job runs.

@@ -4,6 +4,7 @@
 //! This crate compiles for `wasm32-unknown-unknown`; it never depends on axum, sqlx or tokio.
 //! OpenAPI derives sit behind the off-by-default `openapi` feature.
 
+pub mod assets;
 pub mod auth;
 pub mod customer;
 pub mod error;

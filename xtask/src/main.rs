@@ -4,10 +4,12 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod bench;
+mod pg;
 mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
@@ -18,6 +20,16 @@ fn main() -> Result<()> {
         "run" => run(rest),
         "test" => test(rest),
         "bench" => bench::bench(rest),
+        "test-postgres" => {
+            let mut tally = Tally::default();
+            let ok = postgres_tests(&mut tally)?;
+            println!("{} passed, {} failed", tally.passed, tally.failed + u64::from(!ok));
+            if ok {
+                Ok(())
+            } else {
+                bail!("the PostgreSQL run failed")
+            }
+        }
         "openapi" => openapi(),
         "dist" => dist(),
         _ => {
@@ -26,6 +38,7 @@ fn main() -> Result<()> {
                  run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
                  test           every check: fmt, clippy, wasm build, unit, integration and browser tests\n\
                  bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
+                 test-postgres  only the integration suite against a private PostgreSQL cluster\n\
                  openapi        rewrite openapi.json from the code\n\
                  dist           build the release binary with the web app embedded"
             );
@@ -171,31 +184,54 @@ fn cargo_test(tally: &mut Tally, args: &[&str], env: &[(&str, String)]) -> Resul
     Ok(child.wait()?.success())
 }
 
+/// The integration suite once more, against a private PostgreSQL cluster.
+fn postgres_tests(tally: &mut Tally) -> Result<bool> {
+    let started = Instant::now();
+    let cluster = pg::Cluster::start()?;
+    let env = [("HUB_TEST_POSTGRES_URL", cluster.admin_url())];
+    let ok = cargo_test(tally, &["-p", "hub-api", "--test", "api"], &env)?;
+    drop(cluster);
+    eprintln!("the PostgreSQL run took {:.0?}", started.elapsed());
+    Ok(ok)
+}
+
 fn test(_args: &[String]) -> Result<()> {
     tools::ensure_test_tools()?;
     let mut failures: Vec<String> = Vec::new();
-    let mut step = |name: &str, ok: Result<()>| {
+    let step = |failures: &mut Vec<String>, name: &str, ok: Result<()>| {
         if let Err(e) = ok {
             eprintln!("FAILED: {name}: {e:#}");
             failures.push(name.to_string());
         }
     };
-    step("cargo fmt --check", run_cmd(cargo().args(["fmt", "--all", "--check"])));
-    step("clippy", run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])));
+    step(&mut failures, "cargo fmt --check", run_cmd(cargo().args(["fmt", "--all", "--check"])));
     step(
+        &mut failures,
+        "clippy",
+        run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
+    );
+    step(
+        &mut failures,
         "hub-shared for wasm32",
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
     let mut tally = Tally::default();
-    let ok = cargo_test(&mut tally, &["--workspace"], &[])?;
-    if !ok {
-        failures.push("cargo test".into());
+    let before = tally.failed;
+    if !cargo_test(&mut tally, &["--workspace"], &[])? && tally.failed == before {
+        failures.push("cargo test (SQLite)".into());
+    }
+    let before = tally.failed;
+    match postgres_tests(&mut tally) {
+        Ok(true) => {}
+        Ok(false) if tally.failed > before => {}
+        Ok(false) => failures.push("cargo test (PostgreSQL)".into()),
+        Err(e) => step(&mut failures, "PostgreSQL test cluster", Err(e)),
     }
     println!();
     if !failures.is_empty() {
         eprintln!("failed steps: {}", failures.join(", "));
     }
-    let failed = tally.failed + failures.len() as u64 - u64::from(!ok && tally.failed > 0);
+    let failed = tally.failed + failures.len() as u64;
     println!("{} passed, {} failed", tally.passed, failed);
     if !failures.is_empty() {
         bail!("cargo xtask test failed");

@@ -6,12 +6,10 @@
 mod schedule;
 mod session_cleanup;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use schedule::Schedule;
@@ -19,10 +17,7 @@ pub use session_cleanup::SessionCleanup;
 
 use crate::state::AppState;
 
-/// How long a leader's lease lasts without renewal; a dead leader is replaced after this.
-pub const LEASE_TTL: Duration = Duration::from_secs(30);
-/// How often the scheduler wakes to renew its lease and start due runs.
-pub const TICK: Duration = Duration::from_secs(5);
+/// The lease a replica holds while it leads (`scheduler.lease_ttl`, renewed every `scheduler.tick`).
 const LEASE_NAME: &str = "scheduler";
 
 #[async_trait]
@@ -51,7 +46,7 @@ pub async fn run_scheduler(state: AppState, jobs: Vec<Arc<dyn Job>>, cancel: Can
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = tokio::time::sleep(TICK) => {}
+            _ = tokio::time::sleep(state.config().scheduler_tick) => {}
         }
     }
     if let Err(e) = state.store().release_lease(LEASE_NAME, &holder).await {
@@ -69,7 +64,10 @@ pub async fn tick(
     last_due: &mut HashMap<&'static str, i64>,
 ) -> anyhow::Result<()> {
     let now_ms = now.timestamp_millis();
-    let leads = state.store().acquire_lease(LEASE_NAME, holder, now_ms, now_ms + LEASE_TTL.as_millis() as i64).await?;
+    let leads = state
+        .store()
+        .acquire_lease(LEASE_NAME, holder, now_ms, now_ms + state.config().lease_ttl.as_millis() as i64)
+        .await?;
     if !leads {
         last_due.clear();
         return Ok(());

@@ -12,6 +12,8 @@ pub struct Health {
     pub ok: bool,
     pub database: &'static str,
     pub version: &'static str,
+    /// This replica's name in the scheduler's lease and job runs.
+    pub instance: String,
 }
 
 /// Liveness and readiness: 200 while the database answers, 503 when a ping fails. No auth.
@@ -29,6 +31,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>> {
                 crate::store::Backend::Postgres => "postgres",
             },
             version: env!("CARGO_PKG_VERSION"),
+            instance: state.instance_id().to_string(),
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database ping failed");

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers are thin: extract, authorize, call the store,
 //! map to a DTO. Every handler carries `#[utoipa::path]` with its auth and its error responses.
 
+pub mod assets;
 pub mod auth;
 pub mod customers;
 pub mod health;

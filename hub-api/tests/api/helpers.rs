@@ -23,11 +23,14 @@ pub struct TestHub {
     _dir: TempDir,
 }
 
+/// A change a test makes to the hub's configuration before it starts.
+pub type Tweak = Box<dyn FnOnce(&mut RawConfig)>;
+
 /// How a test wants its hub.
 #[derive(Default)]
 pub struct Options {
     pub password: bool,
-    pub tweak: Option<Box<dyn FnOnce(&mut RawConfig)>>,
+    pub tweak: Option<Tweak>,
 }
 
 pub async fn spawn_hub() -> TestHub {

@@ -2,7 +2,9 @@
 //! temporary directory, or a fresh PostgreSQL database when `HUB_TEST_POSTGRES_URL` is set) and
 //! talks HTTP to it. One test binary, so it links once.
 
+mod assets;
 mod auth;
 mod helpers;
 mod openapi;
+mod postgres;
 mod report;

@@ -1,0 +1,235 @@
+//! PostgreSQL behind the same store: the two migration folders mean the same schema, data moves
+//! between the databases, and two hubs on one PostgreSQL behave as one (the scheduler's leader
+//! fails over). These tests need `HUB_TEST_POSTGRES_URL` (set by `cargo xtask test`, which starts
+//! a private cluster); without it they say so and pass nothing else.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hub_api::config::SqliteSync;
+use hub_api::migrate_data::{columns, migrate_data, tables};
+use hub_api::store::Store;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn postgres_admin() -> Option<String> {
+    match std::env::var("HUB_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: HUB_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
+            None
+        }
+    }
+}
+
+async fn schema(store: &Store) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for table in tables(store).await.unwrap() {
+        let mut cols = columns(store, &table).await.unwrap();
+        cols.sort();
+        out.insert(table, cols);
+    }
+    out
+}
+
+#[tokio::test]
+async fn both_migration_folders_give_the_same_tables_and_columns() {
+    if postgres_admin().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite =
+        Store::connect_url(&format!("sqlite://{}/s.db", dir.path().display()), 1, SqliteSync::Full).await.unwrap();
+    let (pg_url, _) = fresh_database_url(dir.path()).await;
+    let pg = Store::connect_url(&pg_url, 1, SqliteSync::Full).await.unwrap();
+    let (s, p) = (schema(&sqlite).await, schema(&pg).await);
+    assert!(s.contains_key("reports") && s.contains_key("customer_configs"));
+    assert_eq!(s, p, "migrations/sqlite and migrations/postgres disagree");
+}
+
+#[tokio::test]
+async fn data_moves_from_sqlite_to_postgres_and_back() {
+    if postgres_admin().is_none() {
+        return;
+    }
+    let mut hub = spawn_hub_with(Options {
+        password: true,
+        tweak: Some(Box::new(|raw| {
+            // This hub is the SQLite source even in the PostgreSQL run.
+            raw.database.url =
+                secrecy::SecretString::from(format!("sqlite://{}/src.db", raw.server.data_dir.display()));
+        })),
+    })
+    .await;
+    add_customer(&hub, "kovacs", "fh_kovacs_migrate_key_0123456789abcdef", "active").await;
+    let now = chrono::Utc::now();
+    for h in 0..30 {
+        let mut body = report(if h % 2 == 0 { "kovacs" } else { "nagy" });
+        body["reported_at"] = serde_json::json!((now - chrono::Duration::hours(h)).to_rfc3339());
+        assert_eq!(hub.post_report(REPORT_KEY, &body).await.status(), 200);
+    }
+    hub.login().await;
+    let before = hub.get_json("/api/v1/customers", 200).await;
+    let history_before = hub.get_json("/api/v1/customers/kovacs/history?period=7d", 200).await;
+    let src = format!("sqlite://{}/src.db", hub.data_dir.display());
+    hub.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (pg_url, _) = fresh_database_url(dir.path()).await;
+    let copied = migrate_data(&src, &pg_url).await.unwrap();
+    let reports = copied.tables.iter().find(|(t, _)| t == "reports").unwrap().1;
+    assert_eq!(reports, 30);
+    // A second copy into the now full database is refused and changes nothing.
+    let err = migrate_data(&src, &pg_url).await.unwrap_err().to_string();
+    assert!(err.contains("empty database"), "{err}");
+
+    let back = format!("sqlite://{}/back.db", dir.path().display());
+    migrate_data(&pg_url, &back).await.unwrap();
+
+    for url in [pg_url.clone(), back] {
+        let mut moved = spawn_hub_with(Options {
+            password: true,
+            tweak: Some(Box::new(move |raw| raw.database.url = secrecy::SecretString::from(url))),
+        })
+        .await;
+        moved.login().await;
+        let after = moved.get_json("/api/v1/customers", 200).await;
+        assert_eq!(strip_times(&after), strip_times(&before));
+        let history = moved.get_json("/api/v1/customers/kovacs/history?period=7d", 200).await;
+        assert_eq!(history, history_before);
+        // New rows get fresh ids after the copied ones (sequences were moved on).
+        assert_eq!(moved.post_report(REPORT_KEY, &report("new")).await.status(), 200);
+        moved.stop().await;
+    }
+}
+
+fn strip_times(list: &Value) -> Value {
+    let mut list = list.clone();
+    list.as_object_mut().unwrap().remove("generated_at");
+    list
+}
+
+/// A `felhom-hub serve` process on the given database.
+struct HubProcess {
+    child: Child,
+    base: String,
+    instance: String,
+}
+
+impl HubProcess {
+    async fn start(db_url: &str, data_dir: &std::path::Path) -> HubProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_felhom-hub"))
+            .arg("serve")
+            .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
+            .env("HUB_SERVER__DATA_DIR", data_dir)
+            .env("HUB_DATABASE__URL", db_url)
+            .env("HUB_API__REPORT_API_KEY", REPORT_KEY)
+            .env("HUB_AUTH__SESSION_SECRET", "shared-by-both-replicas")
+            .env("HUB_SCHEDULER__LEASE_TTL", "3s")
+            .env("HUB_SCHEDULER__TICK", "500ms")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start felhom-hub");
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            line
+        })
+        .await
+        .unwrap();
+        assert!(line.contains("listening on http://"), "felhom-hub did not start: {line:?}");
+        let base = line.trim().rsplit(' ').next().unwrap().to_string();
+        let health: Value = reqwest::get(format!("{base}/healthz")).await.unwrap().json().await.unwrap();
+        HubProcess { child, base, instance: health["instance"].as_str().unwrap().to_string() }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn lease_holder(store: &Store) -> Option<String> {
+    sqlx::query_as::<_, (String, i64)>("SELECT holder, expires_at FROM leases WHERE name = 'scheduler'")
+        .fetch_optional(store.pool())
+        .await
+        .unwrap()
+        .filter(|(_, exp)| *exp > chrono::Utc::now().timestamp_millis())
+        .map(|(h, _)| h)
+}
+
+async fn wait_for<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
+    if postgres_admin().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (db_url, _) = fresh_database_url(dir.path()).await;
+    let a = HubProcess::start(&db_url, &dir.path().join("a")).await;
+    let b = HubProcess::start(&db_url, &dir.path().join("b")).await;
+    let store = Store::connect_url(&db_url, 1, SqliteSync::Full).await.unwrap();
+
+    // A report through one replica is seen by the other.
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/report", a.base))
+        .bearer_auth(REPORT_KEY)
+        .json(&report("kovacs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list: Value = client
+        .get(format!("{}/api/v1/customers", b.base))
+        .bearer_auth(REPORT_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["customers"][0]["customer_id"], "kovacs");
+
+    wait_for("a leader", Duration::from_secs(30), || async { lease_holder(&store).await.is_some() }).await;
+    let leader = lease_holder(&store).await.unwrap();
+    let (mut dead, survivor) = if leader == a.instance { (a, b) } else { (b, a) };
+    assert_eq!(leader, dead.instance);
+    wait_for("the leader's first runs", Duration::from_secs(30), || async {
+        store.runs_of("session_cleanup", 10).await.unwrap().iter().any(|r| r.finished_at.is_some())
+    })
+    .await;
+
+    // Kill the leader without letting it release its lease.
+    dead.child.kill().unwrap();
+    dead.child.wait().unwrap();
+    wait_for("the other replica to lead", Duration::from_secs(60), || async {
+        lease_holder(&store).await.as_deref() == Some(survivor.instance.as_str())
+    })
+    .await;
+
+    // Each due time ran once, by the replica that claimed it; the survivor did not repeat it.
+    let runs = store.runs_of("session_cleanup", 100).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].holder, dead.instance);
+    let health = client.get(format!("{}/healthz", survivor.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
