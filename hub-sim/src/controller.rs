@@ -87,3 +87,60 @@ async fn update(State(fleet): State<Shared>, Path(id): Path<String>, headers: He
         Err((status, message)) => error(status, message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn fleet() -> (Shared, String) {
+        let now = Utc::now();
+        let nodes = crate::node::fleet(1, 3, "http://127.0.0.1:1", now, now);
+        let key = nodes[1].key.clone();
+        (Arc::new(Mutex::new(nodes)), key)
+    }
+
+    async fn call(fleet: &Shared, method: &str, uri: &str, key: &str, body: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = router(fleet.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).to_string())
+    }
+
+    #[tokio::test]
+    async fn serves_config_apply_and_update_with_the_node_key_only() {
+        let (fleet, key) = fleet();
+        let (status, yaml) = call(&fleet, "GET", "/c/sim-0001/api/config", &key, "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(yaml.contains("id: sim-0001"));
+        // Another node's key, or none, is refused.
+        assert_eq!(call(&fleet, "GET", "/c/sim-0000/api/config", &key, "").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(call(&fleet, "GET", "/c/sim-0001/api/config", "", "").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(call(&fleet, "GET", "/c/nope/api/config", &key, "").await.0, StatusCode::NOT_FOUND);
+
+        let body = r#"{"config_yaml":"customer:\n  id: sim-0001\nnew: true\n"}"#;
+        assert_eq!(call(&fleet, "POST", "/c/sim-0001/api/config/apply", &key, body).await.0, StatusCode::OK);
+        assert!(call(&fleet, "GET", "/c/sim-0001/api/config", &key, "").await.1.contains("new: true"));
+        let bad = call(&fleet, "POST", "/c/sim-0001/api/config/apply", &key, "a: [unclosed").await;
+        assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, answer) = call(&fleet, "POST", "/c/sim-0001/api/update", &key, r#"{"version":"2.0.0"}"#).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let mut nodes = fleet.lock().unwrap();
+        assert_eq!(nodes[1].report(Utc::now()).controller_version.as_deref(), Some("2.0.0"));
+        let events = nodes[1].advance(Utc::now().timestamp_millis() + 1000);
+        let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
+        assert!(types.contains(&"config_applied") && types.contains(&"controller_updated"), "{types:?}");
+    }
+}

@@ -96,7 +96,7 @@ fn run(args: &[String]) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]);
     if demo {
-        build.args(["-p", "hub-sim"]);
+        build.args(["-p", "hub-sim", "--bin", "hub-sim"]);
     }
     run_cmd(&mut build)?;
     let data = root().join("data");
