@@ -107,11 +107,13 @@ impl Default for RawRetention {
 #[serde(default, deny_unknown_fields)]
 pub struct RawAlerting {
     pub stale_threshold: String,
+    /// How often the staleness checker (the dead man's switch) looks at every node.
+    pub check_interval: String,
 }
 
 impl Default for RawAlerting {
     fn default() -> Self {
-        Self { stale_threshold: "30m".into() }
+        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
     }
 }
 
@@ -236,6 +238,7 @@ pub struct Config {
     pub database_url: SecretString,
     pub sqlite_sync: SqliteSync,
     pub stale_threshold: Duration,
+    pub staleness_interval: Duration,
     pub timezone: Tz,
     pub prune_at: NaiveTime,
     pub check_interval: Duration,
@@ -283,6 +286,10 @@ impl Config {
         if stale_threshold < Duration::from_secs(60) {
             bail!("invalid alerting.stale_threshold: must be at least 1m");
         }
+        let staleness_interval = parse_duration("alerting.check_interval", &raw.alerting.check_interval)?;
+        if staleness_interval < Duration::from_secs(1) || staleness_interval > stale_threshold {
+            bail!("invalid alerting.check_interval: must be between 1s and alerting.stale_threshold");
+        }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
         let lease_ttl = parse_duration("scheduler.lease_ttl", &raw.scheduler.lease_ttl)?;
@@ -303,6 +310,17 @@ impl Config {
         }
         if !raw.auth.password_hash.is_empty() && raw.auth.password_hash.parse::<bcrypt::HashParts>().is_err() {
             bail!("invalid auth.password_hash: not a bcrypt hash (make one with `felhom-hub hash-password`)");
+        }
+        let n = &raw.notifications;
+        if !(n.resend_base_url.starts_with("http://") || n.resend_base_url.starts_with("https://")) {
+            bail!("invalid notifications.resend_base_url: must start with http:// or https://");
+        }
+        if !n.operator_email.trim().is_empty() {
+            hub_shared::validate::email(n.operator_email.trim())
+                .map_err(|e| anyhow!("invalid notifications.operator_email: {e}"))?;
+        }
+        if !n.from_email.contains('@') {
+            bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
         if raw.database.max_connections == 0 {
             bail!("invalid database.max_connections: must be at least 1");
@@ -342,6 +360,7 @@ impl Config {
             database_url,
             sqlite_sync,
             stale_threshold,
+            staleness_interval,
             timezone,
             prune_at,
             check_interval,
@@ -415,6 +434,9 @@ mod tests {
             ("database.url", "mysql://x"),
             ("database.sqlite_synchronous", "off"),
             ("auth.password_hash", "plain"),
+            ("notifications.resend_base_url", "api.resend.com"),
+            ("notifications.operator_email", "ops at felhom"),
+            ("notifications.from_email", "monitoring"),
         ] {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

@@ -48,7 +48,7 @@ impl Ingest {
 async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let rows: Vec<ReportRow> = batch.iter().map(|p| p.row.clone()).collect();
+        let rows: Vec<&ReportRow> = batch.iter().map(|p| &p.row).collect();
         match store.insert_reports(&rows).await {
             Ok(()) => {
                 for p in batch.drain(..) {
@@ -57,9 +57,10 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, reports = rows.len(), "batch insert failed; retrying one by one");
+                drop(rows);
                 // One bad row must not fail the others: retry each in its own transaction.
                 for p in batch.drain(..) {
-                    let result = store.insert_reports(std::slice::from_ref(&p.row)).await.map_err(|e| e.to_string());
+                    let result = store.insert_reports(&[&p.row]).await.map_err(|e| e.to_string());
                     let _ = p.done.send(result);
                 }
             }

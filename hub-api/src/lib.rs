@@ -3,11 +3,17 @@
 pub mod assets;
 pub mod auth;
 pub mod config;
+pub mod configgen;
+pub mod crypto;
+pub mod customer_secrets;
 pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;
+pub mod notify;
+pub mod passphrase;
+pub mod retrieval;
 pub mod router;
 pub mod routes;
 pub mod spa;
@@ -32,10 +38,12 @@ pub struct Hub {
     cancel: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     scheduler: JoinHandle<()>,
+    dispatcher: JoinHandle<()>,
     writer: JoinHandle<()>,
 }
 
-/// Opens the database, starts the ingest writer, the scheduler and the HTTP server.
+/// Opens the database, starts the ingest writer, the scheduler, the notification dispatcher and
+/// the HTTP server.
 pub async fn start(config: Config) -> anyhow::Result<Hub> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create server.data_dir {}", config.data_dir.display()))?;
@@ -49,6 +57,7 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     let scheduler = tokio::spawn(jobs::run_scheduler(state.clone(), jobs::all(), cancel.clone()));
     // Every replica rescans its own view of the assets directory; the task ends with `cancel`.
     state.assets().spawn_rescan(assets::RESCAN_EVERY, cancel.clone());
+    let dispatcher = tokio::spawn(notify::run_dispatcher(state.clone(), cancel.clone()));
     let app = router::app(state.clone());
     let shutdown = cancel.clone();
     let server = tokio::spawn(async move {
@@ -56,7 +65,7 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     });
-    Ok(Hub { addr, state, cancel, server, scheduler, writer })
+    Ok(Hub { addr, state, cancel, server, scheduler, dispatcher, writer })
 }
 
 impl Hub {
@@ -66,6 +75,7 @@ impl Hub {
         self.cancel.cancel();
         let served = self.server.await.context("the server task failed")?;
         let _ = self.scheduler.await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.dispatcher).await;
         let Hub { state, writer, .. } = self;
         let store = state.store().clone();
         drop(state);

@@ -42,7 +42,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Openapi => {
-            println!("{}", hub_api::router::openapi_json());
+            use std::io::Write;
+            // A closed pipe (`felhom-hub openapi | head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{}", hub_api::router::openapi_json());
             Ok(())
         }
         Command::HashPassword => {

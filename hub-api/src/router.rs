@@ -36,14 +36,21 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
             Auth scopes: **controller** (a customer's API key as `Authorization: Bearer`, only for \
             its own customer), **global** (`api.report_api_key` as Bearer), **operator** (the \
             `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
-            need `X-CSRF-Token`). Errors are `{\"code\",\"message\"}`.",
+            need `X-CSRF-Token`), **retrieval password** (a customer's passphrase in \
+            `X-Retrieval-Password`, for its config and recovery bundle only). Errors are \
+            `{\"code\",\"message\"}`.",
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
     tags(
         (name = "reports", description = "Controllers push status reports"),
         (name = "customers", description = "The fleet and each customer's latest state and history"),
+        (name = "events", description = "Controllers post events; the operator reads the timeline"),
+        (name = "notifications", description = "Email preferences, the notification log and the legacy relay"),
+        (name = "jobs", description = "Background jobs and their last runs"),
         (name = "auth", description = "Operator sign-in"),
+        (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
+        (name = "recovery", description = "Infra backups and disaster recovery with the retrieval password"),
         (name = "health", description = "Liveness and readiness"),
         (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
     )
@@ -74,6 +81,13 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "retrieval_password",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Retrieval-Password",
+                "A customer's retrieval password (four words joined with '-'); wrong ones lock out",
+            ))),
+        );
+        components.add_security_scheme(
             "operator_session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::auth::COOKIE_NAME,
@@ -91,6 +105,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::customers::list_customers))
         .routes(routes!(routes::customers::get_customer))
         .routes(routes!(routes::customers::get_history))
+        .routes(routes!(routes::events::post_event))
+        .routes(routes!(routes::events::list_events))
+        .routes(routes!(routes::events::list_customer_events))
+        .routes(routes!(routes::notifications::post_preferences))
+        .routes(routes!(routes::notifications::get_preferences))
+        .routes(routes!(routes::notifications::list_notifications))
+        .routes(routes!(routes::notifications::post_notify))
+        .routes(routes!(routes::jobs::list_jobs))
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::get_session))
         .routes(routes!(routes::auth::logout))
@@ -100,7 +122,31 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             routes::assets::put_file,
             routes::assets::delete_file
         )))
+        .routes(routes!(routes::configs::create_config, routes::configs::list_configs))
+        .routes(routes!(routes::configs::get_config, routes::configs::update_config, routes::configs::delete_config))
+        .routes(routes!(routes::config_actions::block_config))
+        .routes(routes!(routes::config_actions::unblock_config))
+        .routes(routes!(routes::config_actions::rotate_api_key))
+        .routes(routes!(routes::config_actions::rotate_retrieval_password))
+        .routes(routes!(routes::config_actions::reveal_credentials))
+        .routes(routes!(routes::config_actions::preview_config))
+        .routes(routes!(routes::config_actions::create_config_from_report))
+        .routes(routes!(routes::config_actions::clear_recovery_lockout))
+        .routes(routes!(routes::audit::list_audit))
+        .routes(routes!(routes::recovery::get_config_yaml))
+        .routes(routes!(routes::recovery::get_recovery))
+        .routes(routes!(routes::infra::get_infra_backup))
+        .routes(routes!(routes::infra::list_infra_backups))
+        .merge(infra_push())
         .split_for_parts()
+}
+
+/// `POST /api/v1/infra-backup` with its own body limit (10 MiB instead of 1 MiB): the inner
+/// limit is set after the global one, so it wins for this route only.
+fn infra_push() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::infra::post_infra_backup))
+        .layer(DefaultBodyLimit::max(routes::infra::INFRA_BODY_LIMIT))
 }
 
 /// The OpenAPI document as `felhom-hub openapi` prints it.

@@ -8,7 +8,9 @@ use crate::assets::AssetManager;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::SessionKeys;
 use crate::config::Config;
+use crate::crypto::{self, Cipher};
 use crate::ingest::Ingest;
+use crate::notify::{EmailClient, Notifier};
 use crate::store::Store;
 
 /// Failed sign-ins allowed per client address in [`LOGIN_WINDOW_MS`].
@@ -22,7 +24,9 @@ struct Inner {
     config: Config,
     store: Store,
     ingest: Ingest,
+    notifier: Notifier,
     session_keys: SessionKeys,
+    cipher: Cipher,
     login_limiter: LoginLimiter,
     instance_id: String,
     assets: AssetManager,
@@ -35,28 +39,22 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Builds the state: the session key comes from `auth.session_secret`, else from the
-    /// database (generated once, shared by every replica).
+    /// Builds the state: the cipher for secrets at rest (see [`crate::crypto`]), and the session
+    /// key from `auth.session_secret`, else from the database, where it is generated once,
+    /// sealed, and shared by every replica.
     pub async fn new(config: Config, store: Store, ingest: Ingest) -> anyhow::Result<AppState> {
+        let cipher = Cipher::from_config(&config)?;
         let configured = config.raw.auth.session_secret.expose_secret().to_string();
-        let secret = if configured.is_empty() {
-            store
-                .setting_or_insert("session_secret", || {
-                    use rand::RngCore;
-                    let mut bytes = [0u8; 32];
-                    rand::rngs::OsRng.fill_bytes(&mut bytes);
-                    hex::encode(bytes)
-                })
-                .await?
-        } else {
-            configured
-        };
+        let secret = if configured.is_empty() { stored_session_secret(&store, &cipher).await? } else { configured };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
+        let notifier = Notifier::new(EmailClient::from_config(&config.raw.notifications)?);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
             ingest,
+            notifier,
             session_keys: SessionKeys::new(secret.as_bytes()),
+            cipher,
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
@@ -75,8 +73,17 @@ impl AppState {
         &self.0.ingest
     }
 
+    /// The email client and the notification dispatcher's wake-up bell.
+    pub fn notifier(&self) -> &Notifier {
+        &self.0.notifier
+    }
+
     pub fn session_keys(&self) -> &SessionKeys {
         &self.0.session_keys
+    }
+
+    pub fn cipher(&self) -> &Cipher {
+        &self.0.cipher
     }
 
     pub fn login_limiter(&self) -> &LoginLimiter {
@@ -92,4 +99,24 @@ impl AppState {
     pub fn instance_id(&self) -> &str {
         &self.0.instance_id
     }
+}
+
+const SESSION_SECRET_CONTEXT: &str = "settings.session_secret";
+
+/// The generated session secret, sealed in `settings`. A secret an older version stored in
+/// clear is sealed and its clear copy deleted.
+async fn stored_session_secret(store: &Store, cipher: &Cipher) -> anyhow::Result<String> {
+    let legacy = store.setting("session_secret").await?;
+    let sealed = store
+        .setting_or_insert("session_secret_enc", || {
+            cipher.seal_str(SESSION_SECRET_CONTEXT, legacy.as_deref().unwrap_or(&crypto::generate_hex_secret()))
+        })
+        .await?;
+    let secret = cipher.open_string(SESSION_SECRET_CONTEXT, &sealed).map_err(|e| {
+        anyhow::anyhow!("{e:#}; the session secret was sealed with another key (check security.encryption_key)")
+    })?;
+    if legacy.is_some() {
+        store.delete_setting("session_secret").await?;
+    }
+    Ok(secret)
 }

@@ -5,13 +5,21 @@
 //! OpenAPI derives sit behind the off-by-default `openapi` feature.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod config;
+pub mod credentials;
 pub mod customer;
 pub mod error;
+pub mod event;
 pub mod history;
+pub mod infra;
+pub mod job;
+pub mod notification;
 pub mod report;
 pub mod status;
 pub mod validate;
 
 pub use error::ApiError;
+pub use event::{EventType, Severity};
 pub use status::{node_status, NodeStatus, StatusInput};

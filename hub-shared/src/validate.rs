@@ -1,5 +1,7 @@
 //! Validation rules shared by the API and the web app's forms.
 
+use serde::{Deserialize, Serialize};
+
 /// The longest customer id accepted (`^[a-z0-9][a-z0-9-]{0,62}$`).
 pub const CUSTOMER_ID_MAX_LEN: usize = 63;
 
@@ -33,6 +35,177 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// A problem with one field of a request: the field's path and a message that names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Adds `result`'s error, if any, as a problem of `field`.
+pub fn check(out: &mut Vec<FieldError>, field: &str, result: Result<(), String>) {
+    if let Err(message) = result {
+        let message = if message.contains(field) { message } else { format!("{field}: {message}") };
+        out.push(FieldError::new(field, message));
+    }
+}
+
+/// A DNS name such as `kovacs.felhom.eu`: at least two labels of a-z, 0-9 and '-'.
+pub fn domain(value: &str) -> Result<(), String> {
+    if value.len() > 253 {
+        return Err("must be at most 253 characters".into());
+    }
+    let labels: Vec<&str> = value.split('.').collect();
+    if labels.len() < 2 || labels.iter().any(|l| hostname_label(l).is_err()) {
+        return Err(format!(
+            "{value:?} is not a domain name like kovacs.felhom.eu (lowercase letters, digits, '-' and dots)"
+        ));
+    }
+    Ok(())
+}
+
+/// One DNS label: 1 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'.
+pub fn hostname_label(value: &str) -> Result<(), String> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{value:?} must be 1-63 lowercase letters, digits or '-', not starting or ending with '-'"))
+    }
+}
+
+/// Checks an email address: `local@domain.tld`, no spaces or control characters, at most 254
+/// bytes. Deliberately simple: the email API is the final judge.
+pub fn email(address: &str) -> Result<(), String> {
+    let fail = || Err(format!("email must be an address like name@example.hu (got {address:?})"));
+    if address.is_empty() || address.len() > 254 || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail();
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else { return fail() };
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+        && labels.iter().all(|l| l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    if local.is_empty() || local.contains('@') || local.len() > 64 || !domain_ok {
+        return fail();
+    }
+    Ok(())
+}
+
+/// An IANA time zone name such as `Europe/Budapest` (its shape; the server knows the list).
+pub fn timezone(value: &str) -> Result<(), String> {
+    let ok = value == "UTC"
+        || (value.contains('/')
+            && value.len() <= 64
+            && value.split('/').all(|p| !p.is_empty())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b)));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{value:?} is not a time zone like Europe/Budapest"))
+    }
+}
+
+/// A duration like `90s`, `15m`, `1h` between `min_secs` and `max_secs`.
+pub fn interval(value: &str, min_secs: u64, max_secs: u64) -> Result<(), String> {
+    let value = value.trim();
+    let (number, unit) = value.split_at(value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len()));
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{value:?} is not a duration like 90s, 15m or 1h")),
+    };
+    let secs = number.parse::<u64>().map_err(|_| format!("{value:?} is not a duration like 90s, 15m or 1h"))? * factor;
+    if secs < min_secs || secs > max_secs {
+        return Err(format!("must be between {min_secs}s and {max_secs}s (got {value})"));
+    }
+    Ok(())
+}
+
+/// A time of day as HH:MM (00:00 to 23:59).
+pub fn clock_time(value: &str) -> Result<(), String> {
+    let ok = value.len() == 5
+        && value.as_bytes()[2] == b':'
+        && value[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && value[3..].parse::<u8>().is_ok_and(|m| m < 60)
+        && value[..2].bytes().chain(value[3..].bytes()).all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{value:?} is not a time of day like 05:00"))
+    }
+}
+
+/// A UUID in its usual form, 8-4-4-4-12 hex digits (either case).
+pub fn is_uuid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A filesystem UUID as `blkid` prints it: a UUID, a FAT serial (`ABCD-1234`) or an NTFS serial
+/// (16 hex digits).
+pub fn is_fs_uuid(value: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    is_uuid(value) || hex(value, 16) || value.split_once('-').is_some_and(|(a, b)| hex(a, 4) && hex(b, 4))
+}
+
+/// The number of words in a retrieval password.
+pub const PASSPHRASE_WORDS: usize = 4;
+
+/// Checks the shape of a retrieval password: four words of lowercase letters (Hungarian accents
+/// allowed) joined with `-`, like `alma-kerék-madár-felhő`.
+pub fn passphrase(value: &str) -> Result<(), String> {
+    let words: Vec<&str> = value.split('-').collect();
+    let ok = words.len() == PASSPHRASE_WORDS
+        && words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || "áéíóöőúüű".contains(c)));
+    if ok {
+        Ok(())
+    } else {
+        Err("the retrieval password is four lowercase words joined with '-', like alma-kerék-madár-felhő".into())
+    }
+}
+
+/// The form of a typed retrieval password that is compared: trimmed, lowercase, accents dropped
+/// (`kerék` = `kerek`), spaces and other separators as one `-`. The word list has no two words
+/// that fold alike, so folding loses nothing.
+pub fn fold_passphrase(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.trim().chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'á' => 'a',
+            'é' => 'e',
+            'í' => 'i',
+            'ó' | 'ö' | 'ő' | 'ô' | 'õ' => 'o',
+            'ú' | 'ü' | 'ű' | 'û' => 'u',
+            // Combining accents (a decomposed `é` is `e` + U+0301).
+            '\u{300}'..='\u{36f}' => continue,
+            c if c.is_alphanumeric() => c,
+            _ => '-',
+        };
+        if c == '-' && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +221,46 @@ mod tests {
     fn refuses_malformed_ids() {
         for id in ["", "-a", "Kovacs", "a_b", "a/b", "a..b", "á", &"a".repeat(64), "a b"] {
             assert!(customer_id(id).is_err(), "{id} should be refused");
+        }
+    }
+
+    #[test]
+    fn field_shapes() {
+        assert!(domain("kovacs.felhom.eu").is_ok());
+        for bad in ["kovacs", "Kovacs.hu", "a..b", "-a.hu", "a b.hu"] {
+            assert!(domain(bad).is_err(), "{bad}");
+        }
+        assert!(email("anna@example.hu").is_ok());
+        for bad in ["anna", "@x.hu", "anna@x", "a b@x.hu"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert!(interval("15m", 60, 86_400).is_ok());
+        assert!(interval("30s", 60, 86_400).is_err());
+        assert!(interval("2d", 60, 86_400).is_err());
+        assert!(clock_time("05:00").is_ok() && clock_time("24:00").is_err() && clock_time("5:00").is_err());
+        assert!(is_uuid("0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e") && !is_uuid("0b6c1a7e3f1d4c1e9a576d7e1b2c3d4e"));
+        assert!(is_fs_uuid("ABCD-12EF") && is_fs_uuid("01D2C3B4A5F6E7D8") && !is_fs_uuid("sda1"));
+    }
+
+    #[test]
+    fn passphrase_shape_and_folding() {
+        assert!(passphrase("alma-kerék-madár-felhő").is_ok());
+        for bad in ["alma-kerék-madár", "alma-kerék-madár-felhő-tó", "Alma-kerék-madár-felhő", "alma--madár-felhő"]
+        {
+            assert!(passphrase(bad).is_err(), "{bad}");
+        }
+        assert_eq!(fold_passphrase(" Alma KERÉK madár-felhő "), "alma-kerek-madar-felho");
+        assert_eq!(fold_passphrase("alma-kere\u{301}k-mada\u{301}r-felho\u{30b}"), "alma-kerek-madar-felho");
+        assert_eq!(fold_passphrase("alma_kerek, madar.felho"), "alma-kerek-madar-felho");
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.hu", "kovacs.janos+hub@example.co.hu", "ügyfél@példa.hu"] {
+            assert_eq!(email(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.hu", "a@b", "a b@c.hu", "a@b..hu", "a@@b.hu", "a@-b.hu"] {
+            assert!(email(bad).is_err(), "{bad} should be refused");
         }
     }
 }

@@ -66,7 +66,8 @@ pub async fn fill(opts: &FillOptions) -> Result<u64> {
             hub_api::routes::report::to_row(&report, json, now.timestamp_millis())
         })
         .collect();
-    store.insert_reports(&rows).await?;
+    let refs: Vec<&_> = rows.iter().collect();
+    store.insert_reports(&refs).await?;
     // Closing the last connection folds the WAL into the database file.
     store.close().await;
     Ok(written)

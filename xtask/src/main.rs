@@ -6,6 +6,7 @@
 mod bench;
 mod pg;
 mod tools;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,6 +86,7 @@ fn openapi() -> Result<()> {
 
 fn dist() -> Result<()> {
     tools::ensure_build_tools()?;
+    web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     eprintln!("built target/release/felhom-hub");
     Ok(())
@@ -93,6 +95,7 @@ fn dist() -> Result<()> {
 fn run(args: &[String]) -> Result<()> {
     let demo = args.iter().any(|a| a == "--demo");
     tools::ensure_build_tools()?;
+    web::build()?;
     let mut build = cargo();
     build.args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]);
     if demo {
@@ -197,6 +200,7 @@ fn postgres_tests(tally: &mut Tally) -> Result<bool> {
 
 fn test(_args: &[String]) -> Result<()> {
     tools::ensure_test_tools()?;
+    web::ensure_browser()?;
     let mut failures: Vec<String> = Vec::new();
     let step = |failures: &mut Vec<String>, name: &str, ok: Result<()>| {
         if let Err(e) = ok {
@@ -215,6 +219,8 @@ fn test(_args: &[String]) -> Result<()> {
         "hub-shared for wasm32",
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
+    // The browser tests (hub-web-e2e) serve the freshly built app.
+    step(&mut failures, "web app build", web::build());
     let mut tally = Tally::default();
     let before = tally.failed;
     if !cargo_test(&mut tally, &["--workspace"], &[])? && tally.failed == before {

@@ -188,6 +188,7 @@ impl AssetManager {
             let dest = this.0.dir.join(&name);
             let temp = this.0.dir.join(scan::temp_name(&name));
             let written = (|| {
+                std::fs::create_dir_all(&this.0.dir)?;
                 let mut file = File::create_new(&temp)?;
                 file.write_all(&body)?;
                 file.sync_all()?;

@@ -105,6 +105,8 @@ impl Scanner {
         now: SystemTime,
         current: &BTreeMap<String, Entry>,
     ) -> std::io::Result<BTreeMap<String, Entry>> {
+        // Removed by hand while running: start again from an empty directory.
+        std::fs::create_dir_all(dir)?;
         let mut found = BTreeMap::new();
         let mut pending = HashMap::new();
         for dirent in std::fs::read_dir(dir)? {

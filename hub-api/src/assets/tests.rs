@@ -112,6 +112,13 @@ async fn uploads_and_deletes_show_at_once_and_a_rescan_keeps_them() {
     assert!(manager.manifest().is_empty());
     assert!(!manager.delete("app-logo.svg").await.unwrap());
     assert!(manager.put("../x-logo.svg", bytes::Bytes::from_static(SVG)).await.is_err());
+
+    // The directory removed by hand: the next scan empties the manifest and uploads work again.
+    manager.put("app-logo.svg", bytes::Bytes::from_static(SVG)).await.unwrap();
+    std::fs::remove_dir_all(manager.dir()).unwrap();
+    assert_eq!(manager.rescan_at(SystemTime::now()).await.unwrap(), 0);
+    std::fs::remove_dir_all(manager.dir()).unwrap();
+    assert!(manager.put("app-logo.svg", bytes::Bytes::from_static(SVG)).await.unwrap().1);
 }
 
 #[tokio::test]

@@ -3,17 +3,26 @@
 //! time: a replica must hold the leader lease to start runs, and each run is claimed by its due
 //! time in the database, so no due time is ever run twice, even across a leader change.
 
+pub mod backup_deadline;
+pub mod prune;
 mod schedule;
 mod session_cleanup;
+pub mod staleness;
+mod template_refresh;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+pub use backup_deadline::BackupDeadline;
+pub use prune::Prune;
 pub use schedule::Schedule;
 pub use session_cleanup::SessionCleanup;
+pub use staleness::Staleness;
+pub use template_refresh::{TemplateClient, TemplateRefresh};
 
 use crate::state::AppState;
 
@@ -31,7 +40,13 @@ pub trait Job: Send + Sync {
 
 /// Every job the hub runs.
 pub fn all() -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(SessionCleanup)]
+    vec![
+        Arc::new(SessionCleanup),
+        Arc::new(Staleness),
+        Arc::new(BackupDeadline),
+        Arc::new(Prune),
+        Arc::new(TemplateRefresh),
+    ]
 }
 
 /// Runs the scheduler until `cancel` fires, then gives up the lease.

@@ -33,6 +33,24 @@ impl Schedule {
         }
     }
 
+    /// The first due time after `now`.
+    pub fn next_due(&self, now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+        match *self {
+            Schedule::Every(every) => {
+                self.latest_due(now, tz) + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX)
+            }
+            Schedule::DailyAt(at) => {
+                let today = now.with_timezone(&tz).date_naive();
+                let due = daily_instant(today, at, tz);
+                if due > now {
+                    due
+                } else {
+                    daily_instant(today + Days::new(1), at, tz)
+                }
+            }
+        }
+    }
+
     /// How late a missed run may still be started (after a restart or a leader change).
     pub fn catch_up(&self) -> chrono::Duration {
         match *self {
@@ -44,7 +62,7 @@ impl Schedule {
 
 /// The instant of `at` local time on `date`. A time that falls into a spring-forward gap runs
 /// at the first instant after the gap; a time that occurs twice in autumn runs at the first one.
-fn daily_instant(date: NaiveDate, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn daily_instant(date: NaiveDate, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
     let naive = date.and_time(at);
     if let Some(t) = tz.from_local_datetime(&naive).earliest() {
         return t.with_timezone(&Utc);
@@ -91,6 +109,13 @@ mod tests {
         let s = Schedule::Every(Duration::from_secs(60));
         assert_eq!(s.latest_due(utc("2026-05-01T10:00:59Z"), Budapest), utc("2026-05-01T10:00:00Z"));
         assert_eq!(s.latest_due(utc("2026-05-01T10:01:00Z"), Budapest), utc("2026-05-01T10:01:00Z"));
+    }
+
+    #[test]
+    fn next_due_follows_now() {
+        assert_eq!(daily(4, 30).next_due(utc("2026-03-28T12:00:00Z"), Budapest), utc("2026-03-29T02:30:00Z"));
+        let every = Schedule::Every(Duration::from_secs(60));
+        assert_eq!(every.next_due(utc("2026-05-01T10:00:59Z"), Budapest), utc("2026-05-01T10:01:00Z"));
     }
 
     #[test]

@@ -82,10 +82,11 @@ pub struct FileQuery {
     params(("filename" = String, Path, description = "An asset name from the manifest"), FileQuery),
     security(("operator_session" = []), ("global_key" = []), ("controller_key" = [])),
     responses(
-        (status = 200, description = "The file, as image/svg+xml, image/png or image/webp",
+        (status = 200, description = "The file", content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")),
             headers(("ETag" = String, description = "The SHA-256 in quotes"), ("Last-Modified" = String),
                     ("Cache-Control" = String), ("Content-Length" = u64), ("Accept-Ranges" = String))),
-        (status = 206, description = "The requested byte range", headers(("Content-Range" = String))),
+        (status = 206, description = "The requested byte range",
+            content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), headers(("Content-Range" = String))),
         (status = 304, description = "Unchanged"),
         (status = 401, body = ApiError),
         (status = 404, description = "Not an asset name, or no such asset", body = ApiError),
@@ -140,6 +141,7 @@ pub async fn get_file(
         }
         ByteRange::Unsatisfiable => {
             out.insert(header::CONTENT_RANGE, header_value(&format!("bytes */{}", info.size)));
+            out.remove(header::CONTENT_TYPE);
             let body = ApiError::new("range_not_satisfiable", format!("the file has {} bytes", info.size));
             return Ok((StatusCode::RANGE_NOT_SATISFIABLE, out, Json(body)).into_response());
         }
@@ -153,6 +155,12 @@ pub async fn get_file(
     Ok((status, out, body).into_response())
 }
 
+/// The raw bytes of an asset file (documentation only: the handler reads the body as bytes).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct AssetFile(Vec<u8>);
+
 /// Upload or replace an asset (operator).
 ///
 /// The raw file is the body, with the content type its name implies (`image/svg+xml`,
@@ -162,7 +170,7 @@ pub async fn get_file(
 #[utoipa::path(
     put, path = "/api/v1/assets/file/{filename}", tag = "assets",
     params(("filename" = String, Path, description = "`{slug}-logo.svg`, `{slug}-logo.png` or `{slug}-screenshot-{N}.webp`")),
-    request_body(content(("image/svg+xml"), ("image/png"), ("image/webp")), description = "The file's bytes"),
+    request_body(content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), description = "The file's bytes"),
     security(("operator_session" = [])),
     responses(
         (status = 200, description = "Replaced", body = AssetInfo),

@@ -1,7 +1,7 @@
 //! The fleet: every customer with its latest report summary, one customer's latest report, and
 //! the history the charts draw.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -17,7 +17,9 @@ use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::CustomerId;
 use crate::state::AppState;
-use crate::store::{ConfigRow, LatestRow};
+use crate::store::{ConfigRow, LatestRow, SeverityCounts};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Builds a summary from what is known of a customer, with its status at `now` (ms).
 pub fn summarize(
@@ -66,7 +68,8 @@ pub fn summarize(
 /// List every customer.
 ///
 /// Configured customers and customers that only report, with the latest report summary and the
-/// status by the shared rule. Blocked customers are included with status `BLOCKED`.
+/// status by the shared rule, and the count of error and warning events of the last 24 hours.
+/// Blocked customers are included with status `BLOCKED`.
 #[utoipa::path(
     get, path = "/api/v1/customers", tag = "customers",
     security(("operator_session" = []), ("global_key" = [])),
@@ -78,8 +81,13 @@ pub fn summarize(
 )]
 pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Result<Json<CustomerList>> {
     caller.require_fleet_read()?;
-    let (configs, latest) = tokio::try_join!(state.store().configs(), state.store().latest_reports())?;
     let now = chrono::Utc::now().timestamp_millis();
+    let (configs, latest, counts) = tokio::try_join!(
+        state.store().configs(),
+        state.store().latest_reports(),
+        state.store().severity_counts(now - DAY_MS)
+    )?;
+    let counts: HashMap<&str, &SeverityCounts> = counts.iter().map(|c| (c.customer_id.as_str(), c)).collect();
     let stale_ms = state.config().stale_ms();
     let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
     for c in &configs {
@@ -88,7 +96,17 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     for l in &latest {
         by_id.entry(&l.customer_id).or_default().1 = Some(l);
     }
-    let customers = by_id.into_iter().map(|(id, (c, l))| summarize(id, c, l, now, stale_ms)).collect();
+    let customers = by_id
+        .into_iter()
+        .map(|(id, (c, l))| {
+            let mut summary = summarize(id, c, l, now, stale_ms);
+            if let Some(n) = counts.get(id) {
+                summary.errors_24h = n.errors.clamp(0, i64::from(u32::MAX)) as u32;
+                summary.warnings_24h = n.warnings.clamp(0, i64::from(u32::MAX)) as u32;
+            }
+            summary
+        })
+        .collect();
     Ok(Json(CustomerList { customers, generated_at: to_time(now), stale_threshold_secs: stale_ms / 1000 }))
 }
 

@@ -2,9 +2,17 @@
 //! map to a DTO. Every handler carries `#[utoipa::path]` with its auth and its error responses.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod config_actions;
+pub mod configs;
 pub mod customers;
+pub mod events;
 pub mod health;
+pub mod infra;
+pub mod jobs;
+pub mod notifications;
+pub mod recovery;
 pub mod report;
 
 /// Milliseconds to a UTC time for DTOs.

@@ -2,11 +2,19 @@
 //! placeholders that both accept). Timestamps are Unix milliseconds, JSON is text; conversions
 //! happen here, at the store's edge. One file per table group.
 
-mod customers;
+mod audit;
+mod configs;
+mod events;
+mod infra;
 mod jobs;
+mod node_states;
+mod notifications;
+mod prune;
+mod recovery;
 mod reports;
 mod sessions;
 mod settings;
+mod templates;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,8 +24,14 @@ use secrecy::ExposeSecret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use customers::ConfigRow;
+pub use audit::{AuditRecord, AuditRow};
+pub use configs::{ConfigRow, ConfigWrite, SecretsRow};
+pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
+pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
+pub use node_states::NodeCandidate;
+pub use notifications::{LogRow, NewLogEntry, PreferencesRow};
+pub use recovery::{customer_subject, ip_subject, AttemptRow};
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
 
 use crate::config::{Config, SqliteSync};

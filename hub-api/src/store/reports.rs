@@ -106,7 +106,7 @@ impl Store {
 
     /// Writes reports in one transaction: each updates the customer's latest report (unless a
     /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
-    pub async fn insert_reports(&self, rows: &[ReportRow]) -> Result<(), sqlx::Error> {
+    pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         for row in rows {
             insert_report(&mut tx, row).await?;

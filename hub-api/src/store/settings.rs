@@ -15,4 +15,15 @@ impl Store {
             sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?;
         Ok(value)
     }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    pub async fn delete_setting(&self, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
 }

@@ -10,6 +10,8 @@ use tempfile::TempDir;
 
 pub const REPORT_KEY: &str = "test-global-report-key-0123456789";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The `security.encryption_key` of hubs that share one database, as replicas must.
+pub const SHARED_ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// A hub started for one test, with a cookie-keeping client.
 pub struct TestHub {
@@ -188,4 +190,51 @@ pub async fn add_customer(hub: &TestHub, customer_id: &str, key: &str, status: &
         .insert_config(customer_id, &format!("{customer_id} display"), Some(&hub_api::auth::key_hash(key)), status, now)
         .await
         .expect("insert config");
+}
+
+impl TestHub {
+    pub fn state(&self) -> &hub_api::state::AppState {
+        &self.hub.as_ref().expect("running").state
+    }
+
+    /// Sends a JSON request as the signed-in operator (with the CSRF token).
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.request(method, path).json(body).send().await.expect("send")
+    }
+
+    /// Creates a config as the operator and returns the creation answer.
+    pub async fn create_config(&self, customer_id: &str) -> Value {
+        let body = json!({
+            "customer_id": customer_id,
+            "display_name": format!("{customer_id} család"),
+            "domain": format!("{customer_id}.felhom.eu"),
+            "contact_email": format!("{customer_id}@example.hu"),
+        });
+        let res = self.send_json(Method::POST, "/api/v1/configs", &body).await;
+        assert_eq!(res.status(), 201, "create {customer_id}");
+        res.json().await.expect("JSON body")
+    }
+
+    /// A GET with the retrieval password header (raw UTF-8 bytes, as curl sends them).
+    pub async fn get_with_password(&self, path: &str, password: &str) -> Response {
+        let value = reqwest::header::HeaderValue::from_bytes(password.as_bytes()).expect("header value");
+        self.bare(Method::GET, path).header("x-retrieval-password", value).send().await.expect("send")
+    }
+}
+
+/// A valid infra backup of `customer_id`.
+pub fn infra_backup(customer_id: &str, primary: &str) -> Value {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    json!({
+        "customer_id": customer_id,
+        "controller_yaml": b64.encode(format!("customer:\n  id: {customer_id}\n")),
+        "settings_json": b64.encode("{\"backup\":{\"time\":\"02:00\"}}"),
+        "disks": [{
+            "uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "label": "data", "mount_point": "/mnt/data",
+            "fstab_options": "defaults,nofail", "bind_mounts": ["/srv/photos", {"source": "/mnt/data/a", "target": "/srv/a"}]
+        }],
+        "stacks": [{"app": "immich", "display_name": "Immich", "hdd_path": "/mnt/data/immich"}],
+        "restic_passwords": {"primary": primary, "cross_drive": format!("{primary}-cross")}
+    })
 }

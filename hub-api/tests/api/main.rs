@@ -4,7 +4,14 @@
 
 mod assets;
 mod auth;
+mod cli;
+mod configs;
+mod events;
 mod helpers;
+mod infra;
+mod jobs;
+mod notifications;
 mod openapi;
 mod postgres;
+mod recovery;
 mod report;

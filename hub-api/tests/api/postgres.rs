@@ -92,7 +92,10 @@ async fn data_moves_from_sqlite_to_postgres_and_back() {
     for url in [pg_url.clone(), back] {
         let mut moved = spawn_hub_with(Options {
             password: true,
-            tweak: Some(Box::new(move |raw| raw.database.url = secrecy::SecretString::from(url))),
+            tweak: Some(Box::new(move |raw| {
+                raw.database.url = secrecy::SecretString::from(url);
+                raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
+            })),
         })
         .await;
         moved.login().await;
@@ -120,14 +123,20 @@ struct HubProcess {
 }
 
 impl HubProcess {
-    async fn start(db_url: &str, data_dir: &std::path::Path) -> HubProcess {
+    async fn start(db_url: &str, data_dir: &std::path::Path, email_api: &str) -> HubProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_felhom-hub"))
             .arg("serve")
+            .env("HUB_ALERTING__STALE_THRESHOLD", "1m")
+            .env("HUB_ALERTING__CHECK_INTERVAL", "1s")
+            .env("HUB_NOTIFICATIONS__RESEND_BASE_URL", email_api)
+            .env("HUB_NOTIFICATIONS__RESEND_API_KEY", "re_test_key")
+            .env("HUB_NOTIFICATIONS__OPERATOR_EMAIL", "operator@felhom.test")
             .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
             .env("HUB_SERVER__DATA_DIR", data_dir)
             .env("HUB_DATABASE__URL", db_url)
             .env("HUB_API__REPORT_API_KEY", REPORT_KEY)
-            .env("HUB_AUTH__SESSION_SECRET", "shared-by-both-replicas")
+            .env("HUB_AUTH__SESSION_SECRET", "shared-by-both-replicas-and-long-enough")
+            .env("HUB_SECURITY__ENCRYPTION_KEY", SHARED_ENCRYPTION_KEY)
             .env("HUB_SCHEDULER__LEASE_TTL", "3s")
             .env("HUB_SCHEDULER__TICK", "500ms")
             .env("RUST_LOG", "warn")
@@ -184,8 +193,13 @@ async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (db_url, _) = fresh_database_url(dir.path()).await;
-    let a = HubProcess::start(&db_url, &dir.path().join("a")).await;
-    let b = HubProcess::start(&db_url, &dir.path().join("b")).await;
+    let email_api = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "e1"})))
+        .mount(&email_api)
+        .await;
+    let a = HubProcess::start(&db_url, &dir.path().join("a"), &email_api.uri()).await;
+    let b = HubProcess::start(&db_url, &dir.path().join("b"), &email_api.uri()).await;
     let store = Store::connect_url(&db_url, 1, SqliteSync::Full).await.unwrap();
 
     // A report through one replica is seen by the other.
@@ -232,4 +246,34 @@ async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
     assert_eq!(runs[0].holder, dead.instance);
     let health = client.get(format!("{}/healthz", survivor.base)).send().await.unwrap();
     assert_eq!(health.status(), 200);
+
+    // The node goes silent while the old leader is gone: its last report is now 90 s old, past
+    // the 1 min threshold. The survivor alone raises node_stale, once, and emails it once.
+    let ninety_s_ago = chrono::Utc::now().timestamp_millis() - 90_000;
+    sqlx::query("UPDATE report_latest SET received_at = $1 WHERE customer_id = 'kovacs'")
+        .bind(ninety_s_ago)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let stale_events = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE event_type = 'node_stale'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        n
+    };
+    wait_for("node_stale", Duration::from_secs(60), || async { stale_events().await >= 1 }).await;
+    wait_for("the email", Duration::from_secs(60), || async {
+        !email_api.received_requests().await.unwrap_or_default().is_empty()
+    })
+    .await;
+    // Several more checker runs and dispatcher polls pass without repeating anything.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(stale_events().await, 1);
+    let emails = email_api.received_requests().await.unwrap();
+    assert_eq!(emails.len(), 1, "exactly one email");
+    let body: Value = serde_json::from_slice(&emails[0].body).unwrap();
+    assert!(body["subject"].as_str().unwrap().contains("kovacs"), "{body}");
+    let runs = store.runs_of("staleness", 1000).await.unwrap();
+    assert!(runs.iter().any(|r| r.holder == survivor.instance), "the survivor ran the checker");
 }

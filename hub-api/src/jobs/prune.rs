@@ -1,0 +1,55 @@
+//! Retention, daily at `retention.prune_schedule`: deletes reports, events, notification log
+//! entries and job run records older than `retention.max_days`, a batch at a time with a pause
+//! between batches, so ingest is never held up for long.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Job, Schedule};
+use crate::state::AppState;
+
+pub struct Prune;
+
+/// Rows deleted per statement.
+pub const BATCH: i64 = 5_000;
+/// The pause between two batches, leaving the database to other writers.
+const PAUSE: Duration = Duration::from_millis(20);
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+#[async_trait]
+impl Job for Prune {
+    fn name(&self) -> &'static str {
+        "prune"
+    }
+
+    fn schedule(&self, state: &AppState) -> Schedule {
+        Schedule::DailyAt(state.config().prune_at)
+    }
+
+    async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let before = now.timestamp_millis() - i64::from(state.config().raw.retention.max_days) * DAY_MS;
+        let store = state.store();
+        let mut counts = [0u64; 3];
+        for (i, count) in counts.iter_mut().enumerate() {
+            loop {
+                let deleted = match i {
+                    0 => store.prune_reports(before, BATCH).await?,
+                    1 => store.prune_events(before, BATCH).await?,
+                    _ => store.prune_notification_log(before, BATCH).await?,
+                };
+                *count += deleted;
+                if deleted < BATCH as u64 {
+                    break;
+                }
+                tokio::time::sleep(PAUSE).await;
+            }
+        }
+        let runs = store.prune_runs(before).await?;
+        Ok(format!(
+            "deleted {} reports, {} events, {} notification log entries, {runs} job runs",
+            counts[0], counts[1], counts[2]
+        ))
+    }
+}

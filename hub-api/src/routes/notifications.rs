@@ -1,0 +1,192 @@
+//! Notification preferences (set by the controller), the notification log (read by the
+//! operator) and the legacy relay `POST /api/v1/notify`.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use hub_shared::event::EventType;
+use hub_shared::notification::{
+    Channel, NotificationEntry, NotificationPage, NotifyAccepted, NotifyIn, Outcome, Preferences, PreferencesIn,
+};
+use hub_shared::ApiError;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::to_time;
+use crate::auth::Caller;
+use crate::error::{AppError, Result};
+use crate::extract::{ApiJson, CustomerId};
+use crate::state::AppState;
+use crate::store::{LogRow, PreferencesRow};
+
+/// Set a customer's email preferences.
+///
+/// Replaces what was stored. `enabled_events` may name any of the 27 types.
+#[utoipa::path(
+    post, path = "/api/v1/preferences", tag = "notifications",
+    request_body = PreferencesIn,
+    security(("controller_key" = []), ("global_key" = [])),
+    responses(
+        (status = 200, description = "Stored", body = Preferences),
+        (status = 400, description = "Malformed JSON", body = ApiError),
+        (status = 401, description = "Missing or unknown API key", body = ApiError),
+        (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+        (status = 422, description = "Not an address, an unknown type, or cooldown_hours outside 1–168", body = ApiError),
+    )
+)]
+pub async fn post_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: ApiJson<PreferencesIn>,
+) -> Result<Json<Preferences>> {
+    let prefs = body.value;
+    let types = prefs.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
+    caller.require_controller_for(&prefs.customer_id)?;
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let row = PreferencesRow {
+        customer_id: prefs.customer_id,
+        email: prefs.email.trim().to_string(),
+        enabled_events_json: serde_json::to_string(&names).map_err(anyhow::Error::from)?,
+        cooldown_hours: i64::from(prefs.cooldown_hours),
+        updated_at: chrono::Utc::now().timestamp_millis(),
+    };
+    state.store().upsert_preferences(&row).await?;
+    Ok(Json(to_preferences(row)))
+}
+
+/// A customer's email preferences.
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}/preferences", tag = "notifications",
+    params(("id" = String, Path, description = "Customer id")),
+    security(("operator_session" = []), ("global_key" = []), ("controller_key" = [])),
+    responses(
+        (status = 200, body = Preferences),
+        (status = 400, description = "Malformed id", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Another customer's key", body = ApiError),
+        (status = 404, description = "No preferences set", body = ApiError),
+    )
+)]
+pub async fn get_preferences(
+    State(state): State<AppState>,
+    caller: Caller,
+    CustomerId(id): CustomerId,
+) -> Result<Json<Preferences>> {
+    caller.require_read(&id)?;
+    let row = state
+        .store()
+        .preferences(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no preferences for {id:?}")))?;
+    Ok(Json(to_preferences(row)))
+}
+
+fn to_preferences(row: PreferencesRow) -> Preferences {
+    let names: Vec<String> = serde_json::from_str(&row.enabled_events_json).unwrap_or_default();
+    Preferences {
+        customer_id: row.customer_id,
+        email: row.email,
+        enabled_events: names.iter().filter_map(|n| EventType::parse(n).ok()).collect(),
+        cooldown_hours: row.cooldown_hours.clamp(0, i64::from(u32::MAX)) as u32,
+        updated_at: to_time(row.updated_at),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct LogQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// Only entries with an id below this (the previous page's `next_before`).
+    pub before: Option<i64>,
+}
+
+/// One customer's notification log, newest first: every decision with its channel.
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}/notifications", tag = "notifications",
+    params(("id" = String, Path, description = "Customer id"), LogQuery),
+    security(("operator_session" = [])),
+    responses(
+        (status = 200, body = NotificationPage),
+        (status = 400, description = "Malformed id or limit", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Not the operator", body = ApiError),
+    )
+)]
+pub async fn list_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    CustomerId(id): CustomerId,
+    query: std::result::Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<NotificationPage>> {
+    caller.require_operator()?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let limit = query.limit.unwrap_or(super::events::PAGE_DEFAULT);
+    if !(1..=super::events::PAGE_MAX).contains(&limit) {
+        return Err(AppError::BadRequest(format!("limit must be 1–{} (got {limit})", super::events::PAGE_MAX)));
+    }
+    let rows = state.store().notification_log(&id, query.before, limit).await?;
+    let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
+    Ok(Json(NotificationPage { entries: rows.into_iter().map(to_entry).collect(), next_before }))
+}
+
+fn to_entry(r: LogRow) -> NotificationEntry {
+    NotificationEntry {
+        id: r.id,
+        customer_id: r.customer_id,
+        event_id: r.event_id,
+        event_type: r.event_type,
+        channel: if r.channel == "customer" { Channel::Customer } else { Channel::Operator },
+        recipient: r.recipient,
+        outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failed),
+        reason: r.reason,
+        created_at: to_time(r.created_at),
+    }
+}
+
+/// Relay a message to the operator (legacy).
+///
+/// The original hub's relay, kept for old controllers: the subject and message go to the
+/// operator's address in the background, logged as event type `legacy`. With the global key,
+/// `customer_id` is required; with a customer's key it defaults to that customer.
+#[utoipa::path(
+    post, path = "/api/v1/notify", tag = "notifications",
+    request_body = NotifyIn,
+    security(("controller_key" = []), ("global_key" = [])),
+    responses(
+        (status = 200, description = "Queued", body = NotifyAccepted),
+        (status = 400, description = "Malformed JSON", body = ApiError),
+        (status = 401, description = "Missing or unknown API key", body = ApiError),
+        (status = 403, description = "A customer's key naming another customer, or an operator", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+        (status = 422, description = "A field is missing or too long", body = ApiError),
+    )
+)]
+pub async fn post_notify(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: ApiJson<NotifyIn>,
+) -> Result<Json<NotifyAccepted>> {
+    let msg = body.value;
+    let customer_id = match (&msg.customer_id, &caller) {
+        (Some(id), _) => id.clone(),
+        (None, Caller::Controller { customer_id }) => customer_id.clone(),
+        (None, Caller::Operator { .. }) => {
+            return Err(AppError::Forbidden("this endpoint needs a controller's API key".into()))
+        }
+        (None, _) => return Err(AppError::invalid("customer_id", "customer_id is required with the global key")),
+    };
+    hub_shared::validate::customer_id(&customer_id).map_err(|m| AppError::invalid("customer_id", m))?;
+    caller.require_controller_for(&customer_id)?;
+    if msg.subject.trim().is_empty() {
+        return Err(AppError::invalid("subject", "subject must not be empty"));
+    }
+    hub_shared::validate::max_len("subject", &msg.subject, 200).map_err(|m| AppError::invalid("subject", m))?;
+    hub_shared::validate::max_len("message", &msg.message, hub_shared::event::DETAILS_MAX)
+        .map_err(|m| AppError::invalid("message", m))?;
+    tokio::spawn(async move {
+        if let Err(e) = crate::notify::rules::relay_legacy(&state, &customer_id, &msg, chrono::Utc::now()).await {
+            tracing::warn!(error = format!("{e:#}"), "legacy notification failed");
+        }
+    });
+    Ok(Json(NotifyAccepted { ok: true }))
+}

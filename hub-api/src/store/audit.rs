@@ -1,0 +1,89 @@
+//! The audit log: written in the same transaction as the change it records, read newest first.
+
+use sqlx::{Any, FromRow, Transaction};
+
+use super::Store;
+
+/// An entry to write.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    pub at: i64,
+    pub actor: &'static str,
+    pub action: &'static str,
+    pub customer_id: Option<String>,
+    /// What changed; never a secret's value.
+    pub summary: String,
+    pub client_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub customer_id: Option<String>,
+    pub summary: String,
+    pub client_ip: Option<String>,
+}
+
+pub(crate) async fn insert_audit(tx: &mut Transaction<'static, Any>, r: &AuditRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, customer_id, summary, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.at)
+    .bind(r.actor)
+    .bind(r.action)
+    .bind(&r.customer_id)
+    .bind(&r.summary)
+    .bind(&r.client_ip)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Writes one entry on its own.
+    pub async fn audit(&self, record: &AuditRecord) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, record).await?;
+        tx.commit().await
+    }
+
+    /// One page of the log, newest first, optionally of one customer; and the total count.
+    pub async fn audit_page(
+        &self,
+        customer_id: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+        const COLUMNS: &str = "id, at, actor, action, customer_id, summary, client_ip";
+        match customer_id {
+            Some(id) => {
+                let rows = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE customer_id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((rows, total))
+            }
+            None => {
+                let rows =
+                    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2"))
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await?;
+                Ok((rows, total))
+            }
+        }
+    }
+}

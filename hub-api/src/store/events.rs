@@ -1,0 +1,179 @@
+//! Events: storing them, reading them newest first with filters, counting them for the fleet
+//! badges, and handing each to the notification dispatcher exactly once.
+
+use hub_shared::event::{EventType, Severity};
+use sqlx::{Any, FromRow, Transaction};
+
+use super::Store;
+
+/// An event to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub customer_id: String,
+    pub event_type: EventType,
+    pub severity: Severity,
+    pub message: String,
+    pub details_json: String,
+    /// `controller` or `hub`.
+    pub source: &'static str,
+    pub occurred_at: i64,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub customer_id: String,
+    pub event_type: String,
+    pub severity: String,
+    pub message: String,
+    pub details_json: String,
+    pub source: String,
+    pub occurred_at: i64,
+    pub received_at: i64,
+}
+
+const EVENT_COLUMNS: &str =
+    "id, customer_id, event_type, severity, message, details_json, source, occurred_at, received_at";
+
+/// Which events to read: all filters are optional; `before` is an id cursor.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub customer_id: Option<String>,
+    pub severities: Vec<Severity>,
+    pub types: Vec<EventType>,
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// Error and warning events of one customer.
+#[derive(Debug, Clone, FromRow)]
+pub struct SeverityCounts {
+    pub customer_id: String,
+    pub errors: i64,
+    pub warnings: i64,
+}
+
+impl Store {
+    pub async fn insert_event(&self, event: &NewEvent) -> Result<i64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Events matching `filter`, newest first.
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.customer_id.is_some() {
+            sql += &format!(" AND customer_id = {}", next());
+        }
+        if !filter.severities.is_empty() {
+            let marks: Vec<String> = filter.severities.iter().map(|_| next()).collect();
+            sql += &format!(" AND severity IN ({})", marks.join(", "));
+        }
+        if !filter.types.is_empty() {
+            let marks: Vec<String> = filter.types.iter().map(|_| next()).collect();
+            sql += &format!(" AND event_type IN ({})", marks.join(", "));
+        }
+        if filter.before.is_some() {
+            sql += &format!(" AND id < {}", next());
+        }
+        sql += &format!(" ORDER BY id DESC LIMIT {}", next());
+        let mut query = sqlx::query_as::<_, EventRow>(&sql);
+        if let Some(id) = &filter.customer_id {
+            query = query.bind(id.clone());
+        }
+        for s in &filter.severities {
+            query = query.bind(s.as_str());
+        }
+        for t in &filter.types {
+            query = query.bind(t.as_str());
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        }
+        query.bind(filter.limit).fetch_all(&self.pool).await
+    }
+
+    /// Error and warning counts per customer of the events received since `since`.
+    pub async fn severity_counts(&self, since: i64) -> Result<Vec<SeverityCounts>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT customer_id, \
+                COALESCE(SUM(CASE WHEN severity = 'error' THEN 1 ELSE 0 END), 0) AS errors, \
+                COALESCE(SUM(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END), 0) AS warnings \
+             FROM events WHERE received_at >= $1 AND severity IN ('error', 'warning') GROUP BY customer_id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Whether `customer_id` has an event of `event_type` that occurred in `since..=until`.
+    pub async fn has_event_between(
+        &self,
+        customer_id: &str,
+        event_type: EventType,
+        since: i64,
+        until: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM events WHERE customer_id = $1 AND event_type = $2 AND occurred_at >= $3 \
+             AND occurred_at <= $4 LIMIT 1",
+        )
+        .bind(customer_id)
+        .bind(event_type.as_str())
+        .bind(since)
+        .bind(until)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Claims up to `limit` events no replica has dispatched yet, oldest first. The UPDATE
+    /// re-checks `dispatched_at IS NULL`, so two replicas never claim the same event.
+    pub async fn claim_undispatched(&self, now: i64, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+        // A read first, so an idle poll never takes SQLite's write lock.
+        let waiting: Option<(i64,)> = sqlx::query_as("SELECT id FROM events WHERE dispatched_at IS NULL LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if waiting.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut claimed: Vec<EventRow> = sqlx::query_as(&format!(
+            "UPDATE events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN \
+               (SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $2) \
+             RETURNING {EVENT_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        claimed.sort_by_key(|e| e.id);
+        Ok(claimed)
+    }
+}
+
+/// Inserts an event inside a transaction; returns its id.
+pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, e: &NewEvent) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (customer_id, event_type, severity, message, details_json, source, occurred_at, \
+            received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(&e.customer_id)
+    .bind(e.event_type.as_str())
+    .bind(e.severity.as_str())
+    .bind(&e.message)
+    .bind(&e.details_json)
+    .bind(e.source)
+    .bind(e.occurred_at)
+    .bind(e.received_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}

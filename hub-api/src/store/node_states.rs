@@ -1,0 +1,77 @@
+//! The staleness checker's stored state per customer (ok, stale, down) and the transitions that
+//! change it together with their event, in one transaction.
+
+use sqlx::FromRow;
+
+use super::events::{insert_event, NewEvent};
+use super::Store;
+
+/// A customer the staleness checker looks at: its last report and its stored state.
+#[derive(Debug, Clone, FromRow)]
+pub struct NodeCandidate {
+    pub customer_id: String,
+    pub received_at: i64,
+    pub monitoring_enabled: i64,
+    /// `customer_configs.status`, `None` for a report-only customer.
+    pub status: Option<String>,
+    /// The stored state; `None` before the first transition (counts as `ok`).
+    pub state: Option<String>,
+}
+
+impl Store {
+    /// Every customer that ever reported, with its config status and stored state.
+    pub async fn node_candidates(&self) -> Result<Vec<NodeCandidate>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT r.customer_id, r.received_at, r.monitoring_enabled, c.status, s.state \
+             FROM report_latest r \
+             LEFT JOIN customer_configs c ON c.customer_id = r.customer_id \
+             LEFT JOIN node_states s ON s.customer_id = r.customer_id \
+             ORDER BY r.customer_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Moves `customer_id` from state `from` (`None`: no row yet) to `to` and stores `event`, in
+    /// one transaction. Returns the event's id, or `None` when the state was not `from` any more
+    /// (another run got there first): then nothing is written.
+    pub async fn transition_node(
+        &self,
+        customer_id: &str,
+        from: Option<&str>,
+        to: &str,
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let changed = match from {
+            Some(from) => {
+                sqlx::query("UPDATE node_states SET state = $1, changed_at = $2 WHERE customer_id = $3 AND state = $4")
+                    .bind(to)
+                    .bind(now)
+                    .bind(customer_id)
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO node_states (customer_id, state, changed_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (customer_id) DO NOTHING",
+                )
+                .bind(customer_id)
+                .bind(to)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if changed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let id = insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+}

@@ -1,0 +1,264 @@
+//! Infrastructure backups (`/api/v1/infra-backup`) and the recovery bundle
+//! (`/api/v1/recovery/{id}`): what a fresh node needs to rebuild a customer's deployment.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{self, FieldError};
+
+/// The largest infra backup accepted, as sent (10 MiB).
+pub const MAX_BACKUP_BYTES: usize = 10 * 1024 * 1024;
+/// How many backups the hub keeps per customer.
+pub const KEPT_VERSIONS: usize = 10;
+pub const MAX_DISKS: usize = 64;
+pub const MAX_STACKS: usize = 512;
+pub const MAX_BIND_MOUNTS: usize = 256;
+const MAX_TEXT: usize = 4096;
+
+/// A bind mount of a disk: a path, or a source and a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum BindMount {
+    Path(String),
+    Mount {
+        source: String,
+        target: String,
+        #[serde(default)]
+        options: String,
+    },
+}
+
+/// One disk of the node and where it is mounted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Disk {
+    /// The filesystem UUID (`blkid`): a UUID, or a FAT/NTFS serial.
+    pub uuid: String,
+    #[serde(default)]
+    pub label: String,
+    pub mount_point: String,
+    #[serde(default)]
+    pub fstab_options: String,
+    #[serde(default)]
+    pub bind_mounts: Vec<BindMount>,
+}
+
+/// One deployed app stack.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stack {
+    pub app: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub hdd_path: String,
+}
+
+/// The restic repository passwords of the node's backups.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResticPasswords {
+    pub primary: String,
+    #[serde(default)]
+    pub cross_drive: String,
+}
+
+impl std::fmt::Debug for ResticPasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResticPasswords(<redacted>)")
+    }
+}
+
+/// The snapshot a controller pushes (`POST /api/v1/infra-backup`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfraBackupIn {
+    pub customer_id: String,
+    /// The node's `controller.yaml`, base64.
+    pub controller_yaml: String,
+    /// The node's `settings.json`, base64.
+    pub settings_json: String,
+    #[serde(default)]
+    pub disks: Vec<Disk>,
+    #[serde(default)]
+    pub stacks: Vec<Stack>,
+    pub restic_passwords: ResticPasswords,
+}
+
+impl InfraBackupIn {
+    /// Checks the snapshot; the error names the field that is wrong.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let err = |field: &str, msg: String| Err(FieldError::new(field, msg));
+        if let Err(msg) = validate::customer_id(&self.customer_id) {
+            return err("customer_id", msg);
+        }
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for (field, value) in [("controller_yaml", &self.controller_yaml), ("settings_json", &self.settings_json)] {
+            if value.len() > MAX_BACKUP_BYTES {
+                return err(field, format!("{field} must be at most {MAX_BACKUP_BYTES} bytes"));
+            }
+            if b64.decode(value).is_err() {
+                return err(field, format!("{field} must be base64 (standard alphabet, padded)"));
+            }
+        }
+        if self.controller_yaml.is_empty() {
+            return err("controller_yaml", "controller_yaml must not be empty".into());
+        }
+        if self.disks.len() > MAX_DISKS {
+            return err("disks", format!("disks may list at most {MAX_DISKS} entries"));
+        }
+        for (i, disk) in self.disks.iter().enumerate() {
+            let at = |name: &str| format!("disks[{i}].{name}");
+            if !validate::is_fs_uuid(&disk.uuid) {
+                let field = at("uuid");
+                return err(
+                    &field,
+                    format!("{field} must be a filesystem UUID like 0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e"),
+                );
+            }
+            if !disk.mount_point.starts_with('/') {
+                let field = at("mount_point");
+                return err(&field, format!("{field} must be an absolute path"));
+            }
+            for (name, value) in
+                [("label", &disk.label), ("mount_point", &disk.mount_point), ("fstab_options", &disk.fstab_options)]
+            {
+                if value.len() > MAX_TEXT {
+                    let field = at(name);
+                    return err(&field, format!("{field} must be at most {MAX_TEXT} bytes"));
+                }
+            }
+            if disk.bind_mounts.len() > MAX_BIND_MOUNTS {
+                let field = at("bind_mounts");
+                return err(&field, format!("{field} may list at most {MAX_BIND_MOUNTS} entries"));
+            }
+        }
+        if self.stacks.len() > MAX_STACKS {
+            return err("stacks", format!("stacks may list at most {MAX_STACKS} entries"));
+        }
+        for (i, stack) in self.stacks.iter().enumerate() {
+            if stack.app.trim().is_empty() {
+                let field = format!("stacks[{i}].app");
+                return err(&field, format!("{field} must not be empty"));
+            }
+        }
+        if self.restic_passwords.primary.is_empty() {
+            return err("restic_passwords.primary", "restic_passwords.primary must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
+/// A stored snapshot, as returned to a restoring controller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfraBackup {
+    /// Counts up from 1 per customer; the newest has the highest.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    /// The size of the snapshot as pushed.
+    pub size_bytes: i64,
+    #[serde(flatten)]
+    pub backup: InfraBackupIn,
+}
+
+/// The answer to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfraBackupAccepted {
+    pub ok: bool,
+    pub version: i64,
+    /// How many versions the hub now keeps for the customer.
+    pub kept: u32,
+}
+
+/// One kept snapshot, without its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfraBackupVersion {
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub size_bytes: i64,
+}
+
+/// `GET /api/v1/infra-backup/{id}/versions`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfraBackupVersions {
+    pub customer_id: String,
+    pub versions: Vec<InfraBackupVersion>,
+}
+
+/// `GET /api/v1/recovery/{id}`: the generated config and the newest infra backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryBundle {
+    pub customer_id: String,
+    /// The generated `controller.yaml`.
+    pub config_yaml: String,
+    /// `null` when the controller never pushed one.
+    pub infra_backup: Option<InfraBackup>,
+    pub has_infra_backup: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> InfraBackupIn {
+        InfraBackupIn {
+            customer_id: "kovacs".into(),
+            controller_yaml: "Y3VzdG9tZXI6IHt9Cg==".into(),
+            settings_json: "e30=".into(),
+            disks: vec![Disk {
+                uuid: "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e".into(),
+                label: "data".into(),
+                mount_point: "/mnt/data".into(),
+                fstab_options: "defaults,nofail".into(),
+                bind_mounts: vec![BindMount::Path("/srv/photos".into())],
+            }],
+            stacks: vec![Stack {
+                app: "immich".into(),
+                display_name: "Immich".into(),
+                hdd_path: "/mnt/data/immich".into(),
+            }],
+            restic_passwords: ResticPasswords { primary: "p1".into(), cross_drive: "p2".into() },
+        }
+    }
+
+    #[test]
+    fn a_full_snapshot_is_valid_and_bind_mounts_take_both_forms() {
+        assert_eq!(valid().validate(), Ok(()));
+        let json = r#"{"customer_id":"a","controller_yaml":"eA==","settings_json":"","restic_passwords":{"primary":"x"},
+            "disks":[{"uuid":"ABCD-1234","mount_point":"/m","bind_mounts":["/a",{"source":"/b","target":"/c"}]}]}"#;
+        let parsed: InfraBackupIn = serde_json::from_str(json).unwrap();
+        assert!(parsed.validate().is_ok());
+        assert!(matches!(parsed.disks[0].bind_mounts[1], BindMount::Mount { .. }));
+    }
+
+    #[test]
+    fn problems_name_the_field() {
+        type Break = Box<dyn Fn(&mut InfraBackupIn)>;
+        let cases: Vec<(&str, Break)> = vec![
+            ("customer_id", Box::new(|b| b.customer_id = "X".into())),
+            ("controller_yaml", Box::new(|b| b.controller_yaml = "not base64!".into())),
+            ("settings_json", Box::new(|b| b.settings_json = "###".into())),
+            ("disks[0].uuid", Box::new(|b| b.disks[0].uuid = "sda1".into())),
+            ("disks[0].mount_point", Box::new(|b| b.disks[0].mount_point = "mnt".into())),
+            ("stacks[0].app", Box::new(|b| b.stacks[0].app = "".into())),
+            ("restic_passwords.primary", Box::new(|b| b.restic_passwords.primary.clear())),
+        ];
+        for (field, break_it) in cases {
+            let mut b = valid();
+            break_it(&mut b);
+            assert_eq!(b.validate().unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn debug_hides_restic_passwords() {
+        assert!(!format!("{:?}", valid()).contains("p1"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The hub's HTTP API as typed functions: one per endpoint, over one private `send` that turns
+//! non-2xx answers into the shared `ApiError`. Components never build URLs or parse JSON.
+//!
+//! The module also keeps the session's CSRF token (sent with every state-changing request) and
+//! the hook the app installs to go to the login page when any call answers 401.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::{Request, RequestBuilder};
+use hub_shared::auth::{LoginRequest, SessionInfo};
+use hub_shared::customer::{CustomerDetail, CustomerList};
+use hub_shared::history::{History, Period};
+use hub_shared::ApiError;
+use serde::de::DeserializeOwned;
+
+/// The `code` of errors made here when the hub could not be reached at all.
+pub const UNREACHABLE: &str = "unreachable";
+
+thread_local! {
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Runs `hook` whenever an API call (other than the login itself) answers 401.
+pub fn on_unauthorized(hook: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
+}
+
+fn remember(info: &SessionInfo) {
+    CSRF.with(|c| *c.borrow_mut() = info.csrf_token.clone());
+}
+
+/// Adds the CSRF token to a state-changing request.
+fn with_csrf(builder: RequestBuilder) -> RequestBuilder {
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(token) => builder.header("X-CSRF-Token", &token),
+        None => builder,
+    }
+}
+
+/// What to do when the answer is 401.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On401 {
+    /// The session ended: run the hook that leads to the login page.
+    SignIn,
+    /// The caller handles it (a wrong password).
+    Return,
+}
+
+async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<T, ApiError> {
+    let request = request.map_err(|e| ApiError::new("bad_request", e.to_string()))?;
+    let response =
+        request.send().await.map_err(|e| ApiError::new(UNREACHABLE, format!("the hub cannot be reached ({e})")))?;
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")));
+    }
+    let status = response.status();
+    let error = match response.json::<ApiError>().await {
+        Ok(error) => error,
+        // Something in front of the hub (a proxy) answered, not the hub itself.
+        Err(_) if matches!(status, 502..=504) => {
+            ApiError::new(UNREACHABLE, format!("the hub cannot be reached (HTTP {status})"))
+        }
+        Err(_) => ApiError::new(format!("http_{status}"), format!("the hub answered HTTP {status}")),
+    };
+    if status == 401 && on_401 == On401::SignIn {
+        CSRF.with(|c| c.borrow_mut().take());
+        if let Some(hook) = ON_UNAUTHORIZED.with(|h| h.borrow().clone()) {
+            hook();
+        }
+    }
+    Err(error)
+}
+
+/// Checks an id before it goes into a URL path, with the same rule as the server.
+fn customer_path(id: &str) -> Result<String, ApiError> {
+    hub_shared::validate::customer_id(id).map_err(|m| ApiError::new("invalid_field", m))?;
+    Ok(format!("/api/v1/customers/{id}"))
+}
+
+/// `GET /api/v1/auth/session`
+pub async fn get_session() -> Result<SessionInfo, ApiError> {
+    let info: SessionInfo = send(Request::get("/api/v1/auth/session").build(), On401::Return).await?;
+    remember(&info);
+    Ok(info)
+}
+
+/// `POST /api/v1/auth/login`
+pub async fn login(password: String) -> Result<SessionInfo, ApiError> {
+    let request = Request::post("/api/v1/auth/login").json(&LoginRequest { password });
+    let info: SessionInfo = send(request, On401::Return).await?;
+    remember(&info);
+    Ok(info)
+}
+
+/// `POST /api/v1/auth/logout`
+pub async fn logout() -> Result<(), ApiError> {
+    let request = with_csrf(Request::post("/api/v1/auth/logout")).build();
+    let _: hub_shared::auth::Ok = send(request, On401::Return).await?;
+    CSRF.with(|c| c.borrow_mut().take());
+    Ok(())
+}
+
+/// `GET /api/v1/customers`
+pub async fn list_customers() -> Result<CustomerList, ApiError> {
+    send(Request::get("/api/v1/customers").build(), On401::SignIn).await
+}
+
+/// `GET /api/v1/customers/{id}`
+pub async fn get_customer(id: &str) -> Result<CustomerDetail, ApiError> {
+    send(Request::get(&customer_path(id)?).build(), On401::SignIn).await
+}
+
+/// `GET /api/v1/customers/{id}/history?period=`
+pub async fn get_history(id: &str, period: Period) -> Result<History, ApiError> {
+    let url = format!("{}/history", customer_path(id)?);
+    send(Request::get(&url).query([("period", period.as_str())]).build(), On401::SignIn).await
+}

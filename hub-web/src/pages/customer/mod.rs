@@ -1,0 +1,98 @@
+//! `/customers/{id}`: one customer's latest report and its history.
+//!
+//! Each section is its own module; later sections (events timeline, notification log, jobs,
+//! config) are added to `CustomerPage`'s list below.
+
+mod containers;
+mod history;
+mod raw;
+mod storage;
+mod system;
+
+use hub_shared::customer::CustomerDetail;
+use hub_shared::report::ReportIn;
+use hub_shared::ApiError;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use crate::api;
+use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::format;
+
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let detail = RwSignal::new(None::<Result<CustomerDetail, ApiError>>);
+    Effect::new(move |_| {
+        let id = id.get();
+        detail.set(None);
+        spawn_local(async move {
+            let answer = api::get_customer(&id).await;
+            // The operator may have moved on to another customer meanwhile.
+            if id == id_untracked(params) {
+                detail.set(Some(answer));
+            }
+        });
+    });
+    move || match detail.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(e)) if e.code == "not_found" || e.code == "invalid_field" => view! {
+            <section class="card">
+                <h1>"No such customer"</h1>
+                <p>{e.message}</p>
+                <p><a href="/">"Back to the dashboard"</a></p>
+            </section>
+        }
+        .into_any(),
+        Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+        Some(Ok(d)) => view! { <CustomerView detail=d id=id.get_untracked()/> }.into_any(),
+    }
+}
+
+fn id_untracked(params: Memo<leptos_router::params::ParamsMap>) -> String {
+    params.with_untracked(|p| p.get("id").unwrap_or_default())
+}
+
+#[component]
+fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
+    let s = detail.summary.clone();
+    // The stored JSON as the controller sent it; fields this app does not know are ignored.
+    let report: Option<ReportIn> = detail.report.clone().and_then(|r| serde_json::from_value(r).ok());
+    let title = s.display_name.clone().unwrap_or_else(|| s.customer_id.clone());
+    let now = detail.generated_at;
+    view! {
+        <nav class="crumbs"><a href="/">"Fleet"</a> " / " <span>{s.customer_id.clone()}</span></nav>
+        <div class="page-head">
+            <h1 id="customer-title">{title} " " <StatusBadge status=s.status/></h1>
+            <p class="muted">
+                {s.hostname.clone().unwrap_or_default()}
+                {s.controller_version.clone().map(|v| format!(" · controller {v}"))}
+                " · last report " {format::age_since(s.last_report_at, now)}
+                {s.last_report_at.map(|t| format!(" ({})", format::datetime(t)))}
+            </p>
+        </div>
+        {s.blocked.then(|| view! {
+            <div class="notice warn">"This customer is blocked: its controller runs in limited mode."</div>
+        })}
+        {match report {
+            None => view! {
+                <section class="card" id="no-report">
+                    <h2>"Waiting for the first report"</h2>
+                    <p class="muted">"This customer has never reported. Its data appears here after the controller's first report."</p>
+                </section>
+            }.into_any(),
+            Some(r) => view! {
+                <div class="grid-2">
+                    <system::SystemCard report=r.clone()/>
+                    <system::BackupCard report=r.clone() now=now/>
+                </div>
+                <history::HistoryCard id=id.clone()/>
+                <storage::StorageCard report=r.clone()/>
+                <containers::ContainersCard report=r.clone()/>
+                <raw::RawReport json=detail.report.clone().unwrap_or_default()/>
+            }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,110 @@
+//! The web app: its build tools at pinned versions (installed into `target/tools/` when the
+//! right version is not already on PATH), its release build with trunk, and what its browser
+//! tests need. See ../shared/TOOLCHAIN.md for why each pin is what it is.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::{cargo, root, run_cmd, tools};
+
+const TRUNK: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` pinned in hub-web/Cargo.toml.
+const WASM_BINDGEN: &str = "0.2.130";
+/// npm's binaryen; Debian's (108) makes wasm that crashes in Chromium.
+const BINARYEN: &str = "132";
+
+fn tools_dir() -> PathBuf {
+    root().join("target/tools")
+}
+
+/// PATH with the project's own tools first: `cargo install --root` binaries and npm's `.bin`.
+fn tool_path() -> OsString {
+    let mut dirs = vec![tools_dir().join("bin"), tools_dir().join("npm/node_modules/.bin")];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).expect("PATH entries contain no separator")
+}
+
+/// A command that finds the project's tools first.
+fn tool(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("PATH", tool_path());
+    cmd
+}
+
+/// Whether `program --version` prints `want`.
+fn has_version(program: &str, want: &str) -> bool {
+    tool(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).contains(want))
+}
+
+/// trunk, wasm-bindgen-cli and wasm-opt at the pinned versions, and the wasm target.
+pub fn ensure_tools() -> Result<()> {
+    tools::ensure_wasm_target()?;
+    let root_arg = tools_dir().display().to_string();
+    if !has_version("trunk", &format!("trunk {TRUNK}")) {
+        run_cmd(cargo().args(["install", "trunk", "--locked", "--version", TRUNK, "--root", &root_arg]))?;
+    }
+    if !has_version("wasm-bindgen", &format!("wasm-bindgen {WASM_BINDGEN}")) {
+        // Without --locked: its lockfile names a crate version the registry lacks.
+        run_cmd(cargo().args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN, "--root", &root_arg]))?;
+    }
+    if !has_version("wasm-opt", &format!("version {BINARYEN}")) {
+        if tools::probe("npm", &["--version"]).is_none() {
+            tools::ensure_apt(&["nodejs", "npm"])?;
+        }
+        let prefix = tools_dir().join("npm");
+        std::fs::create_dir_all(&prefix)?;
+        run_cmd(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&prefix)
+                .arg(format!("binaryen@{BINARYEN}")),
+        )?;
+        if !has_version("wasm-opt", &format!("version {BINARYEN}")) {
+            bail!("wasm-opt {BINARYEN} is still not found after installing npm's binaryen into {}", prefix.display());
+        }
+    }
+    Ok(())
+}
+
+/// Builds the web app into `hub-web/dist` (release, size-optimized), printing its size and
+/// the build time. The server embeds that folder, so build this first.
+pub fn build() -> Result<()> {
+    ensure_tools()?;
+    let started = Instant::now();
+    // trunk builds offline (Trunk.toml): fetch the crates first.
+    run_cmd(cargo().arg("fetch"))?;
+    run_cmd(tool("trunk").args(["--skip-version-check", "build", "--release"]).current_dir(root().join("hub-web")))?;
+    let (raw, gz) = wasm_size()?;
+    eprintln!(
+        "built hub-web/dist in {:.0} s: {:.0} KB wasm, {:.0} KB gzipped",
+        started.elapsed().as_secs_f64(),
+        raw as f64 / 1024.0,
+        gz as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// The raw and gzipped size of the built `.wasm`.
+fn wasm_size() -> Result<(u64, u64)> {
+    let dist = root().join("hub-web/dist");
+    let wasm = std::fs::read_dir(&dist)
+        .with_context(|| format!("cannot read {}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .with_context(|| format!("no .wasm in {}", dist.display()))?;
+    let raw = std::fs::metadata(&wasm)?.len();
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().context("cannot run gzip")?;
+    Ok((raw, out.stdout.len() as u64))
+}
+
+/// Debian's Chromium and its WebDriver for the browser tests.
+pub fn ensure_browser() -> Result<()> {
+    tools::ensure_apt(&["chromium", "chromium-driver"])
+}
