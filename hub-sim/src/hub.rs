@@ -10,6 +10,21 @@ use anyhow::{bail, Context, Result};
 use hub_shared::report::ReportIn;
 use serde::Serialize;
 
+/// Whether an answer means the route does not exist (rather than, say, an unknown customer):
+/// 405, or a 404 from the hub's fallback ("no API endpoint ...") or without the hub's JSON error.
+fn endpoint_missing(status: reqwest::StatusCode, body: &str) -> bool {
+    if status == reqwest::StatusCode::METHOD_NOT_ALLOWED {
+        return true;
+    }
+    if status != reqwest::StatusCode::NOT_FOUND {
+        return false;
+    }
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string));
+    message.is_none_or(|m| m.starts_with("no API endpoint"))
+}
+
 /// The optional endpoints, in the order of [`Hub::missing`].
 #[derive(Debug, Clone, Copy)]
 pub enum Optional {
@@ -92,19 +107,19 @@ impl Hub {
             .await
             .context("cannot reach the hub")?;
         let status = resp.status();
-        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::METHOD_NOT_ALLOWED {
+        if status.is_success() {
+            self.optional_posts.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let body = resp.text().await.unwrap_or_default();
+        if endpoint_missing(status, &body) {
             if !flag.swap(true, Ordering::Relaxed) {
                 tracing::info!(path = which.path(), "the hub has no such endpoint yet; not posting to it");
             }
             return Ok(());
         }
-        if !status.is_success() {
-            self.failures.fetch_add(1, Ordering::Relaxed);
-            let body = resp.text().await.unwrap_or_default();
-            bail!("{} refused: {status} {body}", which.path());
-        }
-        self.optional_posts.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        bail!("{} refused: {status} {body}", which.path());
     }
 
     /// Waits until the hub answers its health check, for at most `wait`.
@@ -120,5 +135,24 @@ impl Hub {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+
+    use super::endpoint_missing;
+
+    #[test]
+    fn only_a_missing_route_counts_as_missing() {
+        assert!(endpoint_missing(
+            StatusCode::NOT_FOUND,
+            r#"{"code":"not_found","message":"no API endpoint /api/v1/event"}"#
+        ));
+        assert!(endpoint_missing(StatusCode::NOT_FOUND, ""));
+        assert!(endpoint_missing(StatusCode::METHOD_NOT_ALLOWED, ""));
+        assert!(!endpoint_missing(StatusCode::NOT_FOUND, r#"{"code":"not_found","message":"unknown customer \"a\""}"#));
+        assert!(!endpoint_missing(StatusCode::UNPROCESSABLE_ENTITY, ""));
     }
 }

@@ -96,12 +96,10 @@ fn run(args: &[String]) -> Result<()> {
     let demo = args.iter().any(|a| a == "--demo");
     tools::ensure_build_tools()?;
     web::build()?;
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]);
+    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     if demo {
-        build.args(["-p", "hub-sim", "--bin", "hub-sim"]);
+        run_cmd(cargo().args(["build", "--release", "-p", "hub-sim", "--bin", "hub-sim"]))?;
     }
-    run_cmd(&mut build)?;
     let data = root().join("data");
     std::fs::create_dir_all(&data)?;
     let listen = std::env::var("HUB_SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
