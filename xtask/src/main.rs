@@ -3,6 +3,7 @@
 //! Everything a fresh Debian machine with only Rust lacks is installed here, at pinned versions,
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
+mod bench;
 mod pg;
 mod tools;
 mod web;
@@ -19,6 +20,7 @@ fn main() -> Result<()> {
     match task {
         "run" => run(rest),
         "test" => test(rest),
+        "bench" => bench::bench(rest),
         "test-postgres" => {
             let mut tally = Tally::default();
             let ok = postgres_tests(&mut tally)?;
@@ -36,6 +38,7 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
                  test           every check: fmt, clippy, wasm build, unit, integration and browser tests\n\
+                 bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
                  test-postgres  only the integration suite against a private PostgreSQL cluster\n\
                  openapi        rewrite openapi.json from the code\n\
                  dist           build the release binary with the web app embedded"
@@ -94,6 +97,9 @@ fn run(args: &[String]) -> Result<()> {
     tools::ensure_build_tools()?;
     web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
+    if demo {
+        run_cmd(cargo().args(["build", "--release", "-p", "hub-sim", "--bin", "hub-sim"]))?;
+    }
     let data = root().join("data");
     std::fs::create_dir_all(&data)?;
     let listen = std::env::var("HUB_SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
@@ -102,16 +108,33 @@ fn run(args: &[String]) -> Result<()> {
         .env("HUB_SERVER__LISTEN", &listen)
         .env("HUB_SERVER__DATA_DIR", &data)
         .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"));
-    if demo && std::env::var_os("HUB_API__REPORT_API_KEY").is_none() {
-        hub.env("HUB_API__REPORT_API_KEY", "demo-report-key");
+    let demo_key = std::env::var("HUB_API__REPORT_API_KEY").unwrap_or_else(|_| "demo-report-key".into());
+    if demo {
+        hub.env("HUB_API__REPORT_API_KEY", &demo_key);
     }
     eprintln!("starting felhom-hub with SQLite under {}", data.display());
     println!("\n  felhom-hub: http://{listen}/   (API docs: http://{listen}/api/docs)\n");
     let mut child = hub.spawn().context("cannot start felhom-hub")?;
+    let mut fleet = None;
     if demo {
-        eprintln!("--demo: the simulated fleet arrives with the hub-sim crate");
+        // 200 simulated controllers: a week of history first, then an hour a minute.
+        let host = listen.strip_prefix(':').map(|port| format!("127.0.0.1:{port}")).unwrap_or_else(|| listen.clone());
+        let host = host.replace("0.0.0.0", "127.0.0.1");
+        eprintln!("--demo: starting hub-sim with 200 nodes (7 days of backfill, --speed 60)");
+        let spawned = Command::new(root().join("target/release/hub-sim"))
+            .args(["run", "--url", &format!("http://{host}"), "--nodes", "200", "--backfill", "7d", "--speed", "60"])
+            .env("HUB_SIM_KEY", &demo_key)
+            .spawn();
+        match spawned {
+            Ok(sim) => fleet = Some(sim),
+            Err(e) => eprintln!("cannot start hub-sim: {e}"),
+        }
     }
     let status = child.wait()?;
+    if let Some(mut sim) = fleet {
+        let _ = sim.kill();
+        let _ = sim.wait();
+    }
     if !status.success() {
         bail!("felhom-hub exited with {status}");
     }

@@ -60,7 +60,50 @@ pub struct HistoryRow {
     pub n: i64,
 }
 
+/// One history point for bulk loading: what a report leaves in `reports`.
+#[derive(Debug, Clone)]
+pub struct HistoryInsert {
+    pub customer_id: String,
+    pub reported_at: i64,
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    pub disk_percent: Option<f64>,
+}
+
+/// Rows per multi-row INSERT in [`Store::insert_history_bulk`] (5 binds each).
+const BULK_ROWS: usize = 200;
+
 impl Store {
+    /// Adds history points in one transaction, many rows per statement; points already stored
+    /// are kept. For bulk loading (the storage benchmark), not for ingest.
+    pub async fn insert_history_bulk(&self, rows: &[HistoryInsert]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(BULK_ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 5;
+                    format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
+                 ON CONFLICT (customer_id, reported_at) DO NOTHING",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(&row.customer_id)
+                    .bind(row.reported_at)
+                    .bind(permille(row.cpu_percent))
+                    .bind(permille(row.memory_percent))
+                    .bind(permille(row.disk_percent));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
     /// Writes reports in one transaction: each updates the customer's latest report (unless a
     /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
     pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<(), sqlx::Error> {

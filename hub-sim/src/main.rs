@@ -1,0 +1,143 @@
+//! `hub-sim`: a simulated fleet of felhom controllers against a hub (`run`), and the tools of
+//! `cargo xtask bench` (`load`, `bare-server`, `fill-db`, `spa-size`).
+
+mod controller;
+mod filldb;
+mod fleet;
+mod hub;
+mod load;
+mod node;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "hub-sim", version, about = "A simulated fleet of felhom controllers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the fleet against a hub: backfill history, then report live.
+    Run {
+        /// The hub's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The Bearer key reports are posted with (the hub's global key).
+        #[arg(long, env = "HUB_SIM_KEY")]
+        key: String,
+        #[arg(long, default_value_t = 50)]
+        nodes: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulated time between two reports of a node.
+        #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+        interval: Duration,
+        /// How much faster than real time the fleet lives (60: an hour a minute).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Real time to run live after the backfill; forever when absent.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        duration: Option<Duration>,
+        /// Post this much past history first (e.g. 7d).
+        #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+        backfill: Duration,
+        /// Where the controller side listens (`controller_url = http://ADDR/c/<id>`).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        controller_listen: SocketAddr,
+    },
+    /// Post reports (or GET paths) with many connections for a while; prints one result line.
+    Load {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        key: String,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        duration: Duration,
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        /// GET these paths round-robin instead of posting reports.
+        #[arg(long = "get")]
+        paths: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// An axum endpoint that only parses reports, to compare the hub with.
+    BareServer {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// Fill a SQLite database with history through the hub's store (storage benchmark).
+    FillDb {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+        interval: Duration,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Gzipped sizes of a built SPA folder.
+    SpaSize { dir: PathBuf },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Run { url, key, nodes, seed, interval, speed, duration, backfill, controller_listen } => {
+            let opts = fleet::FleetOptions { nodes, seed, interval, speed, backfill, duration };
+            rt.block_on(run(url, key, controller_listen, opts))
+        }
+        Command::Load { url, key, connections, duration, nodes, paths, seed } => {
+            let opts = load::LoadOptions { url, key, connections, duration, nodes, paths, seed };
+            let result = rt.block_on(load::run(opts))?;
+            println!("{}", result.line());
+            Ok(())
+        }
+        Command::BareServer { listen } => rt.block_on(load::bare_server(listen)),
+        Command::FillDb { db, nodes, days, interval, seed } => {
+            let began = std::time::Instant::now();
+            let opts = filldb::FillOptions { db, nodes, days, interval, seed };
+            let rows = rt.block_on(filldb::fill(&opts))?;
+            println!("rows={rows} seconds={:.1}", began.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::SpaSize { dir } => {
+            println!("{}", load::spa_size(&dir)?);
+            Ok(())
+        }
+    }
+}
+
+async fn run(url: String, key: String, controller_listen: SocketAddr, opts: fleet::FleetOptions) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(controller_listen)
+        .await
+        .with_context(|| format!("cannot listen on {controller_listen}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let now = chrono::Utc::now();
+    let fleet = fleet::build(&opts, &base, now);
+    let app = controller::router(fleet.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    tracing::info!(nodes = opts.nodes, controller_side = %base, "hub-sim fleet ready");
+    let hub = hub::Hub::new(&url, &key)?;
+    hub.wait_ready(Duration::from_secs(60)).await?;
+    fleet::backfill(&hub, &fleet, &opts, now).await?;
+    fleet::live(&hub, &fleet, &opts).await
+}

@@ -1,0 +1,425 @@
+//! `cargo xtask bench`: starts a release `felhom-hub` on fresh databases and measures ingest
+//! (against a bare parse-only endpoint in the same run), durability modes, storage per report,
+//! reads at scale, memory and the SPA's size. Prints a table and writes it into BENCHMARKS.md
+//! between markers, keeping the notes around it. A benchmark, not a test: nothing fails on speed.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{cargo, root, run_cmd};
+
+const KEY: &str = "bench-report-key";
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// How big the run is; `--quick` shrinks it for trying the bench itself.
+struct Plan {
+    load_secs: u64,
+    read_secs: u64,
+    nodes: usize,
+    days: u32,
+}
+
+/// A child process killed when dropped, so a failing bench leaves nothing running.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `cmd` and waits for its "listening on http://ADDR" line.
+    fn start(mut cmd: Command) -> Result<Server> {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = cmd.spawn().with_context(|| format!("cannot start {cmd:?}"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://") {
+                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("{cmd:?} did not say where it listens within 60 s");
+            }
+        };
+        Ok(Server { child, url })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Resident memory of a process in KiB, from /proc/<pid>/status.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples a process's RSS every 100 ms, keeping the peak, until dropped.
+struct RssPeak {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+}
+
+impl RssPeak {
+    fn watch(pid: u32) -> RssPeak {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        RssPeak { stop, peak }
+    }
+
+    fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs a hub-sim subcommand and parses its `key=value` result line.
+fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
+    let mut cmd = Command::new(bin);
+    cmd.args(args).env("RUST_LOG", "warn").stderr(Stdio::inherit());
+    let out = cmd.output().with_context(|| format!("cannot run hub-sim {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!("hub-sim {} failed with {}", args.join(" "), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    Ok(line.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
+}
+
+fn num(m: &HashMap<String, String>, k: &str) -> f64 {
+    m.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+}
+
+fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
+    let mut cmd = Command::new(bins.join("felhom-hub"));
+    cmd.arg("serve")
+        .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
+        .env("HUB_SERVER__DATA_DIR", data)
+        .env("HUB_API__REPORT_API_KEY", KEY)
+        .env("HUB_DATABASE__SQLITE_SYNCHRONOUS", sync)
+        .env("RUST_LOG", "warn");
+    Server::start(cmd)
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+/// One line of the table.
+struct Row {
+    metric: String,
+    measured: String,
+    target: String,
+    verdict: String,
+}
+
+fn row(metric: &str, measured: String, target: &str, verdict: String) -> Row {
+    Row { metric: metric.into(), measured, target: target.into(), verdict }
+}
+
+/// "met", or by how much it is missed, for a figure that must stay `below` (or reach) `target`.
+fn verdict(value: f64, target: f64, below: bool) -> String {
+    if value.is_nan() {
+        return "not measured".into();
+    }
+    let met = if below { value < target } else { value >= target };
+    if met {
+        "met".into()
+    } else {
+        let off = if below { value / target - 1.0 } else { 1.0 - value / target };
+        format!("**missed by {:.0}%**", off * 100.0)
+    }
+}
+
+fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
+    vec!["load", "--url", url, "--key", KEY, "--connections", conns, "--duration", secs]
+}
+
+pub fn bench(args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let env_num = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let plan = Plan {
+        load_secs: if quick { 5 } else { 30 },
+        read_secs: if quick { 3 } else { 6 },
+        nodes: env_num("BENCH_NODES", 1000) as usize,
+        days: env_num("BENCH_DAYS", if quick { 7 } else { 90 }) as u32,
+    };
+    let began = Instant::now();
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    // Two builds, so felhom-hub is the same artifact `cargo xtask dist` and `run` build.
+    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
+    run_cmd(cargo().args(["build", "--release", "-p", "hub-sim", "--bin", "hub-sim"]))?;
+    let built = began.elapsed();
+    let bins = root().join("target/release");
+    let sim_bin = bins.join("hub-sim");
+    let work = root().join("target/bench");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let secs = format!("{}s", plan.load_secs);
+    let mut rows = Vec::new();
+
+    // 1. Ingest: the bare parse-only endpoint, then the hub with FULL and with NORMAL.
+    eprintln!("bench: bare endpoint, 64 connections, {secs}");
+    let bare = {
+        let mut cmd = Command::new(&sim_bin);
+        cmd.arg("bare-server").env("RUST_LOG", "warn");
+        let server = Server::start(cmd)?;
+        sim(&sim_bin, &load_args(&server.url, &secs, "64"))?
+    };
+    let bare_rps = num(&bare, "rps");
+    let mut ingest = Vec::new();
+    let mut idle_rss = 0;
+    for sync in ["full", "normal"] {
+        eprintln!("bench: hub ingest, synchronous={sync}, 64 connections, {secs}");
+        let data = work.join(format!("ingest-{sync}"));
+        let hub = start_hub(&bins, &data, sync)?;
+        std::thread::sleep(Duration::from_secs(2));
+        if sync == "full" {
+            idle_rss = rss_kib(hub.pid());
+        }
+        let peak = RssPeak::watch(hub.pid());
+        let result = sim(&sim_bin, &load_args(&hub.url, &secs, "64"))?;
+        ingest.push((sync, result, peak.finish()));
+    }
+    let body_bytes = num(&ingest[0].1, "body_bytes");
+    rows.push(row(
+        "Bare parse-only endpoint (same run)",
+        format!("{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms", bare_rps, num(&bare, "p50_ms"), num(&bare, "p99_ms")),
+        "reference (~14,800 req/s measured elsewhere)",
+        "-".into(),
+    ));
+    for (sync, r, _) in &ingest {
+        let rps = num(r, "rps");
+        let ratio = rps / bare_rps * 100.0;
+        let errors = num(r, "errors");
+        rows.push(row(
+            &format!("Ingest, synchronous={}", sync.to_uppercase()),
+            format!("{rps:.0} reports/s ({ratio:.0}% of bare), {errors:.0} errors"),
+            if *sync == "full" { "≥ 4,000/s and ≥ 30% of bare" } else { "(comparison)" },
+            if *sync == "full" {
+                format!("30% of bare: {}; 4,000/s: {}", verdict(ratio, 30.0, false), verdict(rps, 4000.0, false))
+            } else {
+                "-".into()
+            },
+        ));
+        rows.push(row(
+            &format!("Ingest latency, {}", sync.to_uppercase()),
+            format!("p50 {:.1} ms, p99 {:.1} ms", num(r, "p50_ms"), num(r, "p99_ms")),
+            if *sync == "full" { "p99 < 50 ms" } else { "(comparison)" },
+            if *sync == "full" { verdict(num(r, "p99_ms"), 50.0, true) } else { "-".into() },
+        ));
+    }
+
+    // 3. Storage: history of the fleet through the store in bulk.
+    let store_dir = work.join("store");
+    std::fs::create_dir_all(&store_dir)?;
+    eprintln!("bench: storage, {} nodes × {} days through the store", plan.nodes, plan.days);
+    let fill_started = Instant::now();
+    let db = store_dir.join("hub.db");
+    let (nodes, days) = (plan.nodes.to_string(), plan.days.to_string());
+    let filled = sim(&sim_bin, &["fill-db", "--db", &db.to_string_lossy(), "--nodes", &nodes, "--days", &days])?;
+    let fill_secs = fill_started.elapsed().as_secs_f64();
+    let stored = num(&filled, "rows");
+    let bytes = dir_bytes(&store_dir) as f64;
+    let per_report = bytes / stored;
+    let full_scale = 1000.0 * 90.0 * 96.0;
+    rows.push(row(
+        "Storage per stored report",
+        format!(
+            "{per_report:.1} B ({:.0} MiB for {stored:.0} reports of {} nodes × {} days, filled in {fill_secs:.0} s)",
+            bytes / 1048576.0,
+            plan.nodes,
+            plan.days
+        ),
+        "≈ 120 B",
+        verdict(per_report, 124.3, true),
+    ));
+    rows.push(row(
+        "1,000 nodes × 90 days on disk",
+        format!(
+            "{:.0} MiB{}",
+            per_report * full_scale / 1048576.0,
+            if stored < full_scale { " (extrapolated)" } else { "" }
+        ),
+        "< 1 GiB",
+        verdict(per_report * full_scale, 1073741824.0, true),
+    ));
+
+    // 4. Reads at scale on that database, and memory while serving them.
+    eprintln!("bench: reads on the filled database");
+    let hub = start_hub(&bins, &store_dir, "full")?;
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss_big = rss_kib(hub.pid());
+    let peak = RssPeak::watch(hub.pid());
+    let rsecs = format!("{}s", plan.read_secs);
+    let ids: Vec<String> = (0..50).map(|i| format!("sim-{:04}", i * plan.nodes / 50)).collect();
+    let reads: Vec<(&str, Vec<String>, f64)> = vec![
+        ("GET /api/v1/customers", vec!["/api/v1/customers".into()], 10.0),
+        ("GET /api/v1/customers/{id}", ids.iter().map(|i| format!("/api/v1/customers/{i}")).collect(), f64::NAN),
+        ("History 7d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=7d")).collect(), f64::NAN),
+        ("History 90d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=90d")).collect(), 20.0),
+    ];
+    for (name, paths, target) in reads {
+        // One operator alone, then four at once.
+        for readers in ["1", "4"] {
+            let mut args = load_args(&hub.url, &rsecs, readers);
+            for p in &paths {
+                args.push("--get");
+                args.push(p);
+            }
+            let r = sim(&sim_bin, &args)?;
+            let judged = readers == "1" && !target.is_nan();
+            rows.push(row(
+                &format!(
+                    "{name} ({} customers, {readers} reader{})",
+                    plan.nodes,
+                    if readers == "1" { "" } else { "s" }
+                ),
+                format!(
+                    "p50 {:.1} ms, p99 {:.1} ms ({:.0} req/s, {:.0} errors)",
+                    num(&r, "p50_ms"),
+                    num(&r, "p99_ms"),
+                    num(&r, "rps"),
+                    num(&r, "errors")
+                ),
+                &if judged { format!("p99 < {target} ms") } else { "-".to_string() },
+                if judged { verdict(num(&r, "p99_ms"), target, true) } else { "-".into() },
+            ));
+        }
+    }
+    let reads_rss = peak.finish();
+    drop(hub);
+
+    // 5. Memory.
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    rows.push(row(
+        "RSS idle (fresh database)",
+        format!("{:.1} MiB", mib(idle_rss)),
+        "< 32 MiB",
+        verdict(mib(idle_rss), 32.0, true),
+    ));
+    rows.push(row(
+        "RSS idle (filled database)",
+        format!("{:.1} MiB", mib(idle_rss_big)),
+        "< 32 MiB",
+        verdict(mib(idle_rss_big), 32.0, true),
+    ));
+    for (sync, _, peak) in &ingest {
+        rows.push(row(
+            &format!("RSS peak under ingest load, {}", sync.to_uppercase()),
+            format!("{:.1} MiB", mib(*peak)),
+            "< 96 MiB",
+            verdict(mib(*peak), 96.0, true),
+        ));
+    }
+    rows.push(row(
+        "RSS peak serving the reads",
+        format!("{:.1} MiB", mib(reads_rss)),
+        "< 96 MiB",
+        verdict(mib(reads_rss), 96.0, true),
+    ));
+
+    // 6. The SPA.
+    let dist = root().join("hub-web/dist");
+    let spa = if dist.is_dir() {
+        let s = sim(&sim_bin, &["spa-size", &dist.to_string_lossy()])?;
+        format!(
+            "wasm {:.0} KB gzipped ({:.0} KB raw); first load {:.0} KB gzipped",
+            num(&s, "wasm_gz") / 1000.0,
+            num(&s, "wasm_raw") / 1000.0,
+            num(&s, "first_load_gz") / 1000.0
+        )
+    } else {
+        "not built (hub-web/dist is missing)".into()
+    };
+    rows.push(row("SPA size", spa, "(reported)", "-".into()));
+
+    let total = began.elapsed();
+    let header = format!(
+        "Run {} on {} ({} cores), load average at start {}; release build step {:.0} s, whole bench {:.0} s. \
+         Reports of {body_bytes:.0} bytes on average; 64 connections for {} s per ingest run.",
+        utc_now(),
+        cpu_model(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        built.as_secs_f64(),
+        total.as_secs_f64(),
+        plan.load_secs,
+    );
+    let table = render(&header, &rows);
+    println!("\n{table}");
+    write_benchmarks(&root().join("BENCHMARKS.md"), &table)?;
+    let _ = std::fs::remove_dir_all(&work);
+    eprintln!("wrote BENCHMARKS.md");
+    Ok(())
+}
+
+fn render(header: &str, rows: &[Row]) -> String {
+    let mut out = format!("{header}\n\n| Figure | Measured | Target | Verdict |\n|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!("| {} | {} | {} | {} |\n", r.metric, r.measured, r.target, r.verdict));
+    }
+    out
+}
+
+/// Replaces the table between the markers, or writes a new file around it.
+fn write_benchmarks(path: &PathBuf, table: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{table}{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{block}{}", &old[..b], &old[e + END.len()..]),
+        _ => format!("# Benchmarks\n\nWritten by `cargo xtask bench`.\n\n{block}\n"),
+    };
+    std::fs::write(path, new)?;
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|v| v.split(':').nth(1)).map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| "an unknown CPU".into())
+}
+
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
