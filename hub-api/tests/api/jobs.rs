@@ -55,14 +55,15 @@ async fn staleness_makes_one_event_per_transition_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _) = fresh_database_url(dir.path()).await;
     let mut hub = spawn_on(&url).await;
+    // Configs first: the hub's own scheduler may run the checker at any moment.
+    add_customer(&hub, "blocked", "blocked-key-0123456789abcdef", "blocked").await;
+    add_customer(&hub, "silent", "silent-key-0123456789abcdef", "active").await;
     for id in ["kovacs", "paused", "blocked"] {
         let mut body = report(id);
         body["monitoring_enabled"] = json!(id != "paused");
         assert_eq!(hub.post_report(REPORT_KEY, &body).await.status(), 200);
         age_report(&hub, id, 31 * MIN).await;
     }
-    add_customer(&hub, "blocked", "blocked-key-0123456789abcdef", "blocked").await;
-    add_customer(&hub, "silent", "silent-key-0123456789abcdef", "active").await;
 
     Staleness.run_once(state(&hub), Utc::now()).await.unwrap();
     Staleness.run_once(state(&hub), Utc::now()).await.unwrap();

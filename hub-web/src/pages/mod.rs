@@ -1,8 +1,8 @@
 //! One module per route of the app.
 
+pub mod assets;
 pub mod audit;
 pub mod config_form;
-pub mod assets;
 pub mod configs;
 pub mod customer;
 pub mod dashboard;
