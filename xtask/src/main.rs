@@ -190,7 +190,7 @@ fn postgres_tests(tally: &mut Tally) -> Result<bool> {
     let started = Instant::now();
     let cluster = pg::Cluster::start()?;
     let env = [("HUB_TEST_POSTGRES_URL", cluster.admin_url())];
-    let ok = cargo_test(tally, &["-p", "hub-api", "--test", "api"], &env)?;
+    let ok = cargo_test(tally, &["-p", "hub-api", "--test", "api", "--no-fail-fast"], &env)?;
     drop(cluster);
     eprintln!("the PostgreSQL run took {:.0?}", started.elapsed());
     Ok(ok)
@@ -221,7 +221,7 @@ fn test(_args: &[String]) -> Result<()> {
     step(&mut failures, "web app build", web::build());
     let mut tally = Tally::default();
     let before = tally.failed;
-    if !cargo_test(&mut tally, &["--workspace"], &[])? && tally.failed == before {
+    if !cargo_test(&mut tally, &["--workspace", "--no-fail-fast"], &[])? && tally.failed == before {
         failures.push("cargo test (SQLite)".into());
     }
     let before = tally.failed;
