@@ -39,11 +39,14 @@ pub struct RawScheduler {
     pub lease_ttl: String,
     /// How often each replica wakes to renew or take the lease and start due jobs.
     pub tick: String,
+    /// Jobs this hub never starts on its own (by name, as in `GET /api/v1/jobs`), for example to
+    /// hold `prune` during an investigation.
+    pub disabled_jobs: Vec<String>,
 }
 
 impl Default for RawScheduler {
     fn default() -> Self {
-        Self { lease_ttl: "30s".into(), tick: "5s".into() }
+        Self { lease_ttl: "30s".into(), tick: "5s".into(), disabled_jobs: Vec::new() }
     }
 }
 

@@ -51,6 +51,13 @@ pub fn all() -> Vec<Arc<dyn Job>> {
 
 /// Runs the scheduler until `cancel` fires, then gives up the lease.
 pub async fn run_scheduler(state: AppState, jobs: Vec<Arc<dyn Job>>, cancel: CancellationToken) {
+    for name in &state.config().raw.scheduler.disabled_jobs {
+        if jobs.iter().any(|j| j.name() == name) {
+            tracing::warn!(job = %name, "scheduler.disabled_jobs: this hub never starts the job");
+        } else {
+            tracing::warn!(job = %name, "scheduler.disabled_jobs names no job of this hub");
+        }
+    }
     let holder = state.instance_id().to_string();
     let mut last_due: HashMap<&'static str, i64> = HashMap::new();
     loop {
@@ -100,6 +107,9 @@ pub async fn tick(
     }
     let tz = state.config().timezone;
     for job in jobs {
+        if state.config().raw.scheduler.disabled_jobs.iter().any(|name| name == job.name()) {
+            continue;
+        }
         let schedule = job.schedule(state);
         let due = schedule.latest_due(now, tz);
         let due_ms = due.timestamp_millis();
