@@ -180,7 +180,9 @@ pub fn bench(args: &[String]) -> Result<()> {
     };
     let began = Instant::now();
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    // Two builds, so felhom-hub is the same artifact `cargo xtask dist` and `run` build.
+    // The same artifact `cargo xtask dist` and `run` build: the web app first, so the release
+    // hub embeds (and the SPA figure measures) the current app, not an old hub-web/dist.
+    crate::web::build()?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
     run_cmd(cargo().args(["build", "--release", "-p", "hub-sim", "--bin", "hub-sim"]))?;
     let built = began.elapsed();
