@@ -87,6 +87,13 @@ impl AppError {
     }
 }
 
+/// A form's field problem is a 422 naming the field.
+impl From<hub_shared::validate::FieldError> for AppError {
+    fn from(problem: hub_shared::validate::FieldError) -> Self {
+        AppError::Invalid(problem.field, problem.message)
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

@@ -1,15 +1,18 @@
 //! Extractors that turn bad input into clear 4xx answers: JSON bodies whose errors name the field,
-//! and customer ids checked against the shared pattern.
+//! and customer ids checked against the shared pattern; and the client's address.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// A JSON body: 415 without a JSON content type, 413 over the body limit, 400 for malformed JSON,
 /// 422 naming the field for a wrong type or a missing field. Keeps the raw bytes too.
@@ -63,6 +66,19 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
+/// The default and the largest page of the lists read with an id cursor (events, notifications).
+pub const PAGE_DEFAULT: i64 = 50;
+pub const PAGE_MAX: i64 = 500;
+
+/// The page size asked for in `limit`: [`PAGE_DEFAULT`] when absent, 400 outside 1–[`PAGE_MAX`].
+pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    let limit = limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(AppError::BadRequest(format!("limit must be 1–{PAGE_MAX} (got {limit})")));
+    }
+    Ok(limit)
+}
+
 /// A customer id from the path, checked against `^[a-z0-9][a-z0-9-]{0,62}$` (400 otherwise).
 pub struct CustomerId(pub String);
 
@@ -75,5 +91,40 @@ impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
             .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
         hub_shared::validate::customer_id(&id).map_err(|msg| AppError::BadRequest(format!("customer_id: {msg}")))?;
         Ok(CustomerId(id))
+    }
+}
+
+/// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`
+/// entry: the one the ingress itself appended. Earlier entries are written by the client and
+/// prove nothing.
+pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.config().raw.server.trust_forwarded_for {
+        if let Some(ip) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+/// The caller's address (see [`client_ip`]).
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
     }
 }

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod configgen;
+pub mod customers;
 pub mod crypto;
 pub mod customer_secrets;
 pub mod error;

@@ -12,11 +12,9 @@
 //!   takes at least [`MIN_ANSWER`], so timing tells nothing.
 //! - Failures are audited; every [`ALERT_EVERY`] failures against a customer raise an alert.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use hub_shared::audit::AuditAction;
@@ -61,22 +59,6 @@ pub fn address_key(ip: IpAddr) -> String {
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         },
-    }
-}
-
-/// The caller's address (see `routes::auth::client_ip`).
-pub struct ClientIp(pub IpAddr);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0)
-            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-        Ok(ClientIp(crate::routes::auth::client_ip(state, &parts.headers, peer)))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Operator sign-in: login with the password, the session's state, logout.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue};
@@ -11,31 +11,11 @@ use axum_extra::extract::CookieJar;
 use hub_shared::auth::{LoginRequest, SessionInfo};
 use hub_shared::ApiError;
 
-use super::to_time;
 use crate::auth::session::{OPEN_SESSION, SESSION_TTL_MS};
 use crate::auth::{Caller, COOKIE_NAME};
 use crate::error::{AppError, Result};
-use crate::extract::ApiJson;
+use crate::extract::{client_ip, ApiJson};
 use crate::state::AppState;
-
-/// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`
-/// entry: the one the ingress itself appended. Earlier entries are written by the client and
-/// prove nothing.
-pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.config().raw.server.trust_forwarded_for {
-        if let Some(ip) = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-    }
-    peer.ip()
-}
 
 fn served_over_tls(state: &AppState, headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
@@ -102,7 +82,7 @@ pub async fn login(
         authenticated: true,
         auth_required: true,
         csrf_token: Some(state.session_keys().csrf_token(&sid)),
-        expires_at: Some(to_time(expires)),
+        expires_at: chrono::DateTime::from_timestamp_millis(expires),
     };
     Ok((jar.add(cookie), Json(info)).into_response())
 }

@@ -7,39 +7,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_shared::audit::AuditAction;
-use hub_shared::config::{ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig};
+use hub_shared::config::{ConfigCreated, ConfigFields, CustomerConfig};
 use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials};
 use hub_shared::validate;
 use hub_shared::ApiError;
 
-use super::configs::{fields_of, insert_new, load_view, now_ms, operator_audit};
-use super::recovery::render_config;
 use crate::auth::Caller;
-use crate::customer_secrets::{
-    api_key_context, new_api_key, new_retrieval_password, open_for_config, open_optional, retrieval_password_context,
-};
+use crate::customer_secrets::{api_key_context, open_optional, retrieval_password_context};
+use crate::customers::{self, no_config, operator_audit, ConfigAction};
 use crate::error::{AppError, Result};
-use crate::extract::CustomerId;
-use crate::retrieval::ClientIp;
+use crate::extract::{ClientIp, CustomerId};
 use crate::state::AppState;
-
-fn no_config(id: &str) -> AppError {
-    AppError::NotFound(format!("no config for customer {id:?}"))
-}
-
-async fn set_status(state: &AppState, id: &str, status: ConfigStatus, ip: &ClientIp) -> Result<Json<CustomerConfig>> {
-    let action = match status {
-        ConfigStatus::Blocked => AuditAction::Block,
-        ConfigStatus::Active => AuditAction::Unblock,
-    };
-    let old = state.store().config(id).await?.ok_or_else(|| no_config(id))?;
-    let summary = format!("status: {} → {}", old.status, status.as_str());
-    let audit = operator_audit(action, id, summary, ip);
-    if !state.store().set_config_status(id, status.as_str(), now_ms(), &audit).await? {
-        return Err(no_config(id));
-    }
-    Ok(Json(load_view(state, id).await?))
-}
 
 /// Block a customer: hidden from the dashboard, no notifications, reports still stored, and the
 /// report answer says `customer_blocked: true`.
@@ -62,7 +40,8 @@ pub async fn block_config(
     CustomerId(id): CustomerId,
 ) -> Result<Json<CustomerConfig>> {
     caller.require_operator()?;
-    set_status(&state, &id, ConfigStatus::Blocked, &ip).await
+    customers::run_action(&state, &id, ConfigAction::Block, &ip).await?;
+    Ok(Json(customers::load_view(&state, &id).await?))
 }
 
 /// Unblock a customer.
@@ -85,7 +64,8 @@ pub async fn unblock_config(
     CustomerId(id): CustomerId,
 ) -> Result<Json<CustomerConfig>> {
     caller.require_operator()?;
-    set_status(&state, &id, ConfigStatus::Active, &ip).await
+    customers::run_action(&state, &id, ConfigAction::Unblock, &ip).await?;
+    Ok(Json(customers::load_view(&state, &id).await?))
 }
 
 /// Replace the customer's API key. The old key stops working at once; the new one is in the
@@ -109,12 +89,7 @@ pub async fn rotate_api_key(
     CustomerId(id): CustomerId,
 ) -> Result<Json<Credentials>> {
     caller.require_operator()?;
-    let (key, hash, sealed) = new_api_key(state.cipher(), &id);
-    let audit = operator_audit(AuditAction::RotateApiKey, &id, "API key replaced".into(), &ip);
-    if !state.store().set_api_key(&id, &hash, &sealed, now_ms(), &audit).await? {
-        return Err(no_config(&id));
-    }
-    Ok(Json(Credentials { api_key: Some(key), retrieval_password: None }))
+    Ok(Json(customers::run_action(&state, &id, ConfigAction::RotateApiKey, &ip).await?))
 }
 
 /// Replace the customer's retrieval password; the new one is in the answer, this once.
@@ -137,12 +112,7 @@ pub async fn rotate_retrieval_password(
     CustomerId(id): CustomerId,
 ) -> Result<Json<Credentials>> {
     caller.require_operator()?;
-    let (password, hash, sealed) = new_retrieval_password(state.cipher(), &id);
-    let audit = operator_audit(AuditAction::RotateRetrievalPassword, &id, "retrieval password replaced".into(), &ip);
-    if !state.store().set_retrieval_password(&id, &hash, &sealed, now_ms(), &audit).await? {
-        return Err(no_config(&id));
-    }
-    Ok(Json(Credentials { api_key: None, retrieval_password: Some(password) }))
+    Ok(Json(customers::run_action(&state, &id, ConfigAction::RotateRetrievalPassword, &ip).await?))
 }
 
 /// Show the customer's API key and retrieval password, with the setup commands filled in.
@@ -210,11 +180,7 @@ pub async fn preview_config(
     caller.require_operator()?;
     let (row, secrets) = tokio::try_join!(state.store().config(&id), state.store().config_secrets(&id))?;
     let (row, secrets) = row.zip(secrets).ok_or_else(|| no_config(&id))?;
-    let fields = fields_of(&state, &row, secrets.infra_tokens_enc.as_deref())?;
-    let mut opened = open_for_config(state.cipher(), &id, &secrets)?;
-    opened.api_key = "<hidden: reveal the credentials to see it>".into();
-    opened.session_secret = "<hidden>".into();
-    let yaml = render_config(&state, &id, &fields, &opened).await?;
+    let yaml = customers::render_stored(&state, &row, &secrets, true).await?;
     Ok(([(header::CONTENT_TYPE, "text/yaml; charset=utf-8")], yaml).into_response())
 }
 
@@ -248,7 +214,7 @@ pub async fn create_config_from_report(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("customer {id:?} never reported")))?;
     let fields = fields_from_report(&id, latest.hostname.as_deref(), latest.controller_url.as_deref());
-    let created = insert_new(&state, &id, &fields, "created from the latest report", &ip).await?;
+    let created = customers::insert_new(&state, &id, &fields, "created from the latest report", &ip).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -301,7 +267,7 @@ pub async fn clear_recovery_lockout(
     let cleared = state.store().clear_customer_lockout(&id).await?;
     let audit = operator_audit(AuditAction::ClearLockout, &id, format!("{cleared} lock-out records cleared"), &ip);
     state.store().audit(&audit).await?;
-    Ok(Json(load_view(&state, &id).await?))
+    Ok(Json(customers::load_view(&state, &id).await?))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use hub_shared::{node_status, ApiError, StatusInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::to_time;
+use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::CustomerId;

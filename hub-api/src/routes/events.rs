@@ -8,16 +8,12 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::to_time;
+use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, CustomerId};
+use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
 use crate::store::{EventFilter, EventRow, NewEvent};
-
-/// The default and the largest page.
-pub const PAGE_DEFAULT: i64 = 50;
-pub const PAGE_MAX: i64 = 500;
 
 /// Post an event.
 ///
@@ -98,10 +94,7 @@ impl EventQuery {
             .map(|s| EventType::parse(s))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| AppError::BadRequest(format!("type: {m}")))?;
-        let limit = self.limit.unwrap_or(PAGE_DEFAULT);
-        if !(1..=PAGE_MAX).contains(&limit) {
-            return Err(AppError::BadRequest(format!("limit must be 1–{PAGE_MAX} (got {limit})")));
-        }
+        let limit = page_limit(self.limit)?;
         Ok(EventFilter { customer_id, severities, types, before: self.before, limit })
     }
 }

@@ -12,14 +12,13 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::configs::{invalid, now_ms, operator_audit};
-use super::to_time;
 use crate::auth::Caller;
 use crate::customer_secrets::infra_backup_context;
+use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, CustomerId};
-use crate::retrieval::ClientIp;
+use crate::extract::{ApiJson, ClientIp, CustomerId};
 use crate::state::AppState;
+use crate::store::to_time;
 
 /// The body limit of `POST /api/v1/infra-backup` (the rest of the API allows 1 MiB).
 pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
@@ -48,7 +47,7 @@ pub async fn post_infra_backup(
     body: ApiJson<InfraBackupIn>,
 ) -> Result<Json<InfraBackupAccepted>> {
     let backup = body.value;
-    backup.validate().map_err(invalid)?;
+    backup.validate()?;
     caller.require_controller_for(&backup.customer_id)?;
     let id = &backup.customer_id;
     let json = serde_json::to_string(&backup).map_err(|e| AppError::Internal(e.into()))?;
@@ -65,20 +64,6 @@ pub async fn post_infra_backup(
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// Opens a stored backup: the newest, or `version`.
-pub(crate) async fn load_backup(state: &AppState, id: &str, version: Option<i64>) -> Result<Option<InfraBackup>> {
-    let Some(row) = state.store().infra_backup(id, version).await? else { return Ok(None) };
-    let json = state.cipher().open_string(&infra_backup_context(id, row.version), &row.payload_enc)?;
-    let backup: InfraBackupIn = serde_json::from_str(&json)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored infra backup {id} v{}: {e}", row.version)))?;
-    Ok(Some(InfraBackup {
-        version: row.version,
-        created_at: to_time(row.created_at),
-        size_bytes: row.size_bytes,
-        backup,
-    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

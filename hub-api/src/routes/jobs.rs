@@ -7,7 +7,7 @@ use axum::Json;
 use hub_shared::job::{JobList, JobRun, JobStatus};
 use hub_shared::ApiError;
 
-use super::to_time;
+use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::Result;
 use crate::jobs::{self, Schedule};

@@ -15,7 +15,3 @@ pub mod notifications;
 pub mod recovery;
 pub mod report;
 
-/// Milliseconds to a UTC time for DTOs.
-pub(crate) fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}

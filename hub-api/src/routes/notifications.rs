@@ -11,10 +11,10 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::to_time;
+use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, CustomerId};
+use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
 use crate::store::{LogRow, PreferencesRow};
 
@@ -120,10 +120,7 @@ pub async fn list_notifications(
 ) -> Result<Json<NotificationPage>> {
     caller.require_operator()?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = query.limit.unwrap_or(super::events::PAGE_DEFAULT);
-    if !(1..=super::events::PAGE_MAX).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be 1–{} (got {limit})", super::events::PAGE_MAX)));
-    }
+    let limit = page_limit(query.limit)?;
     let rows = state.store().notification_log(&id, query.before, limit).await?;
     let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
     Ok(Json(NotificationPage { entries: rows.into_iter().map(to_entry).collect(), next_before }))

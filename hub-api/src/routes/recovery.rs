@@ -7,44 +7,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hub_shared::config::ConfigFields;
 use hub_shared::infra::RecoveryBundle;
 use hub_shared::ApiError;
 
-use super::configs::{fields_of, now_ms};
-use super::infra::load_backup;
-use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
-use crate::customer_secrets::{open_for_config, OpenedSecrets};
+use crate::customers::{self, now_ms};
 use crate::error::Result;
-use crate::extract::CustomerId;
-use crate::retrieval::{self, ClientIp, Refusal, Verified};
+use crate::extract::{ClientIp, CustomerId};
+use crate::retrieval::{self, Refusal, Verified};
 use crate::state::AppState;
 
-/// The customer's controller.yaml: the current template merged with the customer's overrides.
-pub(crate) async fn render_config(
-    state: &AppState,
-    customer_id: &str,
-    fields: &ConfigFields,
-    secrets: &OpenedSecrets,
-) -> Result<String> {
-    let stored = state.store().template(TEMPLATE_NAME).await?;
-    let template = stored.as_ref().map_or(BUNDLED_TEMPLATE, |(body, _, _)| body.as_str());
-    let mut fields = fields.clone();
-    fields.infrastructure = secrets.tokens.clone();
-    let overrides = configgen::overrides(&CustomerOverrides {
-        customer_id,
-        fields: &fields,
-        hub_url: &state.config().raw.server.public_url,
-        api_key: &secrets.api_key,
-        session_secret: &secrets.session_secret,
-    });
-    Ok(configgen::render(template, overrides)?)
-}
-
-async fn render_verified(state: &AppState, id: &str, verified: &Verified) -> Result<String> {
-    let fields = fields_of(state, &verified.config, verified.secrets.infra_tokens_enc.as_deref())?;
-    let opened = open_for_config(state.cipher(), id, &verified.secrets)?;
-    render_config(state, id, &fields, &opened).await
+async fn render_verified(state: &AppState, verified: &Verified) -> Result<String> {
+    customers::render_stored(state, &verified.config, &verified.secrets, false).await
 }
 
 /// Download the customer's generated controller.yaml.
@@ -73,7 +46,7 @@ pub async fn get_config_yaml(
     CustomerId(id): CustomerId,
 ) -> Result<Response, Refusal> {
     let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "controller config").await?;
-    let yaml = render_verified(&state, &id, &verified).await?;
+    let yaml = render_verified(&state, &verified).await?;
     Ok(([(header::CONTENT_TYPE, "text/yaml; charset=utf-8")], yaml).into_response())
 }
 
@@ -102,7 +75,7 @@ pub async fn get_recovery(
     CustomerId(id): CustomerId,
 ) -> Result<Json<RecoveryBundle>, Refusal> {
     let verified = retrieval::verify(&state, &id, &headers, ip, now_ms(), "recovery bundle").await?;
-    let config_yaml = render_verified(&state, &id, &verified).await?;
-    let infra_backup = load_backup(&state, &id, None).await?;
+    let config_yaml = render_verified(&state, &verified).await?;
+    let infra_backup = customers::load_backup(&state, &id, None).await?;
     Ok(Json(RecoveryBundle { customer_id: id, config_yaml, has_infra_backup: infra_backup.is_some(), infra_backup }))
 }

@@ -45,33 +45,8 @@ pub async fn post_report(
     }
     let raw = String::from_utf8(body.raw.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8".into()))?;
     let now = chrono::Utc::now().timestamp_millis();
-    let row = to_row(&report, raw, now);
+    let row = ReportRow::from_report(&report, raw, now);
     let blocked = state.store().config(&report.customer_id).await?.is_some_and(|c| c.blocked());
     state.ingest().submit(row).await?;
     Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked }))
-}
-
-/// Prepares a report for storage, received at `now` (ms).
-pub fn to_row(report: &ReportIn, report_json: String, now: i64) -> ReportRow {
-    let reported_at = report.reported_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
-    let (running, total) = report.container_counts();
-    let backup = report.backup.as_ref();
-    ReportRow {
-        customer_id: report.customer_id.clone(),
-        hostname: report.hostname.clone(),
-        controller_version: report.controller_version.clone(),
-        controller_url: report.controller_url.clone(),
-        health: report.health.as_str(),
-        monitoring_enabled: report.monitoring_enabled,
-        reported_at,
-        received_at: now,
-        cpu_percent: report.system.as_ref().and_then(|s| s.cpu_percent),
-        memory_percent: report.memory_percent(),
-        disk_percent: report.fullest_disk_percent(),
-        containers_running: Some(i64::from(running)),
-        containers_total: Some(i64::from(total)),
-        last_backup_at: backup.and_then(|b| b.last_backup_at).map(|t| t.timestamp_millis()),
-        last_backup_ok: backup.and_then(|b| b.last_backup_ok),
-        report_json,
-    }
 }

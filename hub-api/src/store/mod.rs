@@ -158,3 +158,8 @@ impl Store {
 pub(crate) fn permille(v: Option<f64>) -> Option<i64> {
     v.filter(|x| x.is_finite()).map(|x| (x * 10.0).round().clamp(0.0, 1_000_000.0) as i64)
 }
+
+/// Milliseconds to a UTC time for DTOs.
+pub(crate) fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

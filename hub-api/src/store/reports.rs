@@ -1,5 +1,6 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
+use hub_shared::report::ReportIn;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{permille, Store};
@@ -23,6 +24,33 @@ pub struct ReportRow {
     pub last_backup_at: Option<i64>,
     pub last_backup_ok: Option<bool>,
     pub report_json: String,
+}
+
+impl ReportRow {
+    /// Prepares a report for storage, received at `now` (ms).
+    pub fn from_report(report: &ReportIn, report_json: String, now: i64) -> ReportRow {
+        let reported_at = report.reported_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
+        let (running, total) = report.container_counts();
+        let backup = report.backup.as_ref();
+        ReportRow {
+            customer_id: report.customer_id.clone(),
+            hostname: report.hostname.clone(),
+            controller_version: report.controller_version.clone(),
+            controller_url: report.controller_url.clone(),
+            health: report.health.as_str(),
+            monitoring_enabled: report.monitoring_enabled,
+            reported_at,
+            received_at: now,
+            cpu_percent: report.system.as_ref().and_then(|s| s.cpu_percent),
+            memory_percent: report.memory_percent(),
+            disk_percent: report.fullest_disk_percent(),
+            containers_running: Some(i64::from(running)),
+            containers_total: Some(i64::from(total)),
+            last_backup_at: backup.and_then(|b| b.last_backup_at).map(|t| t.timestamp_millis()),
+            last_backup_ok: backup.and_then(|b| b.last_backup_ok),
+            report_json,
+        }
+    }
 }
 
 /// The latest report of a customer, as the overview reads it.

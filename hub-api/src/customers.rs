@@ -1,0 +1,346 @@
+//! The customer service: a config as the operator API shows it, writing one with its sealed
+//! tokens, creating one with fresh credentials, the operator's actions on one (each audited),
+//! and the customer's generated controller.yaml and newest infra backup. The config, action,
+//! recovery and infra routes call it; none of them imports another.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hub_shared::audit::AuditAction;
+use hub_shared::config::{
+    ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig, Identity, LegacyMonitoring, MonitoringOverrides,
+    RecoveryLockout,
+};
+use hub_shared::credentials::Credentials;
+use hub_shared::infra::{InfraBackup, InfraBackupIn};
+use serde::{Deserialize, Serialize};
+
+use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
+use crate::customer_secrets::{
+    infra_backup_context, new_api_key, new_customer_secrets, new_retrieval_password, open_for_config, open_tokens,
+    seal_tokens, OpenedSecrets,
+};
+use crate::error::{AppError, Result};
+use crate::extract::ClientIp;
+use crate::state::AppState;
+use crate::store::{to_time, AttemptRow, AuditRecord, ConfigRow, ConfigWrite, SecretsRow};
+
+/// The non-secret overrides kept in `customer_configs.config_json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredOverrides {
+    identity: Identity,
+    monitoring: MonitoringOverrides,
+    legacy_monitoring: LegacyMonitoring,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The 404 of a customer without a config.
+pub fn no_config(customer_id: &str) -> AppError {
+    AppError::NotFound(format!("no config for customer {customer_id:?}"))
+}
+
+/// An audit entry for an operator's action.
+pub fn operator_audit(action: AuditAction, customer_id: &str, summary: String, ip: &ClientIp) -> AuditRecord {
+    AuditRecord {
+        at: now_ms(),
+        actor: "operator",
+        action: action.as_str(),
+        customer_id: Some(customer_id.to_string()),
+        summary,
+        client_ip: Some(ip.0.to_string()),
+    }
+}
+
+/// The row to write for `fields`, with the tokens sealed.
+pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
+    let overrides = StoredOverrides {
+        identity: fields.identity.clone(),
+        monitoring: fields.monitoring.clone(),
+        legacy_monitoring: fields.legacy_monitoring.clone(),
+    };
+    ConfigWrite {
+        customer_id: customer_id.to_string(),
+        display_name: fields.display_name.trim().to_string(),
+        domain: fields.domain.clone(),
+        contact_email: fields.contact_email.clone(),
+        status: fields.status.as_str().to_string(),
+        config_json: serde_json::to_string(&overrides).expect("overrides serialize"),
+        infra_tokens_enc: seal_tokens(state.cipher(), customer_id, &fields.infrastructure),
+    }
+}
+
+/// A stored config's fields, tokens opened.
+pub fn fields_of(state: &AppState, row: &ConfigRow, tokens_enc: Option<&str>) -> Result<ConfigFields> {
+    let overrides: StoredOverrides = serde_json::from_str(&row.config_json).unwrap_or_default();
+    Ok(ConfigFields {
+        display_name: row.display_name.clone(),
+        domain: row.domain.clone(),
+        contact_email: row.contact_email.clone(),
+        status: ConfigStatus::parse(&row.status).unwrap_or_default(),
+        identity: overrides.identity,
+        infrastructure: open_tokens(state.cipher(), &row.customer_id, tokens_enc)?,
+        monitoring: overrides.monitoring,
+        legacy_monitoring: overrides.legacy_monitoring,
+    })
+}
+
+fn lockout_of(attempts: Option<&AttemptRow>, now: i64) -> RecoveryLockout {
+    attempts.map_or_else(RecoveryLockout::default, |a| RecoveryLockout {
+        failures: a.failures.clamp(0, u32::MAX as i64) as u32,
+        locked_until: (a.locked_until > now).then(|| to_time(a.locked_until)),
+    })
+}
+
+/// What is known of a customer besides its config row, for its view.
+struct Extras<'a> {
+    tokens_enc: Option<&'a str>,
+    has_reports: bool,
+    infra_backups: u32,
+    attempts: Option<&'a AttemptRow>,
+}
+
+fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> Result<CustomerConfig> {
+    Ok(CustomerConfig {
+        customer_id: row.customer_id.clone(),
+        fields: fields_of(state, row, extras.tokens_enc)?,
+        created_at: to_time(row.created_at),
+        updated_at: to_time(row.updated_at),
+        has_reports: extras.has_reports,
+        infra_backups: extras.infra_backups,
+        recovery_lockout: lockout_of(extras.attempts, now),
+    })
+}
+
+/// One config as the operator API shows it; 404 without one.
+pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerConfig> {
+    let store = state.store();
+    let subject = crate::store::customer_subject(customer_id);
+    let (row, secrets, reported, versions, attempts) = tokio::try_join!(
+        store.config(customer_id),
+        store.config_secrets(customer_id),
+        store.has_reported(customer_id),
+        store.infra_versions(customer_id),
+        store.attempts(&subject),
+    )?;
+    let row = row.ok_or_else(|| no_config(customer_id))?;
+    let tokens = secrets.and_then(|s| s.infra_tokens_enc);
+    let extras = Extras {
+        tokens_enc: tokens.as_deref(),
+        has_reports: reported,
+        infra_backups: versions.len() as u32,
+        attempts: attempts.as_ref(),
+    };
+    view_of(state, &row, extras, now_ms())
+}
+
+/// Every config as the operator API shows it.
+pub async fn load_views(state: &AppState) -> Result<Vec<CustomerConfig>> {
+    let store = state.store();
+    let (rows, tokens, latest, counts, attempts) = tokio::try_join!(
+        store.configs(),
+        store.configs_with_tokens(),
+        store.latest_reports(),
+        store.infra_counts(),
+        store.customer_attempts(),
+    )?;
+    let tokens: HashMap<String, Option<String>> = tokens.into_iter().collect();
+    let reported: std::collections::HashSet<&str> = latest.iter().map(|l| l.customer_id.as_str()).collect();
+    let counts: HashMap<String, i64> = counts.into_iter().collect();
+    let attempts: HashMap<String, AttemptRow> = attempts.into_iter().map(|a| (a.subject.clone(), a)).collect();
+    let now = now_ms();
+    rows.iter()
+        .map(|row| {
+            let id = &row.customer_id;
+            let extras = Extras {
+                tokens_enc: tokens.get(id).and_then(|t| t.as_deref()),
+                has_reports: reported.contains(id.as_str()),
+                infra_backups: counts.get(id).copied().unwrap_or(0) as u32,
+                attempts: attempts.get(&crate::store::customer_subject(id)),
+            };
+            view_of(state, row, extras, now)
+        })
+        .collect()
+}
+
+/// What changed between two versions of a config, for the audit log. Tokens are named, never
+/// shown.
+pub fn change_summary(old: &ConfigFields, new: &ConfigFields) -> String {
+    fn flatten(prefix: &str, value: serde_json::Value, out: &mut BTreeMap<String, serde_json::Value>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+                    flatten(&path, v, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other);
+            }
+        }
+    }
+    let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
+    flatten("", serde_json::to_value(old).unwrap_or_default(), &mut before);
+    flatten("", serde_json::to_value(new).unwrap_or_default(), &mut after);
+    let changes: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, v)| {
+            if k.starts_with("infrastructure.") {
+                format!("{k} changed")
+            } else {
+                format!("{k}: {} → {v}", before.get(k).cloned().unwrap_or_default())
+            }
+        })
+        .collect();
+    if changes.is_empty() {
+        "no changes".into()
+    } else {
+        changes.join("; ")
+    }
+}
+
+/// Stores a new config with fresh credentials and answers with them; 409 when one exists.
+/// `how` says in the audit log how it was made.
+pub async fn insert_new(
+    state: &AppState,
+    customer_id: &str,
+    fields: &ConfigFields,
+    how: &str,
+    ip: &ClientIp,
+) -> Result<ConfigCreated> {
+    let (credentials, secrets) = new_customer_secrets(state.cipher(), customer_id);
+    let mut row = secrets;
+    let write = to_write(state, customer_id, fields);
+    row.infra_tokens_enc = Some(write.infra_tokens_enc.clone());
+    let summary = format!("{how}: {}, status {}", write.display_name, write.status);
+    let audit = operator_audit(AuditAction::Create, customer_id, summary, ip);
+    state.store().create_config(&write, &row, now_ms(), &audit).await.map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            AppError::Conflict(format!("a config for customer {customer_id:?} already exists"))
+        }
+        _ => e.into(),
+    })?;
+    Ok(ConfigCreated {
+        config: load_view(state, customer_id).await?,
+        api_key: credentials.api_key.unwrap_or_default(),
+        retrieval_password: credentials.retrieval_password.unwrap_or_default(),
+    })
+}
+
+/// Replaces a config's fields, audited with what changed; 404 without one.
+pub async fn update(state: &AppState, customer_id: &str, fields: &ConfigFields, ip: &ClientIp) -> Result<()> {
+    let old = load_view(state, customer_id).await?;
+    let summary = change_summary(&old.fields, fields);
+    let audit = operator_audit(AuditAction::Update, customer_id, summary, ip);
+    if !state.store().update_config(&to_write(state, customer_id, fields), now_ms(), &audit).await? {
+        return Err(no_config(customer_id));
+    }
+    Ok(())
+}
+
+/// Deletes a config (its reports and infra backups stay), audited; 404 without one.
+pub async fn delete(state: &AppState, customer_id: &str, ip: &ClientIp) -> Result<()> {
+    let old = state.store().config(customer_id).await?.ok_or_else(|| no_config(customer_id))?;
+    let summary = format!("deleted config of {}", old.display_name);
+    let audit = operator_audit(AuditAction::Delete, customer_id, summary, ip);
+    if !state.store().delete_config(customer_id, &audit).await? {
+        return Err(no_config(customer_id));
+    }
+    Ok(())
+}
+
+/// An operator's action that changes one stored value of a config.
+#[derive(Debug, Clone, Copy)]
+pub enum ConfigAction {
+    Block,
+    Unblock,
+    RotateApiKey,
+    RotateRetrievalPassword,
+}
+
+/// Runs `action` on the customer's config, written together with its audit entry; 404 without
+/// a config. Answers with the credential the action made, if any (shown this once).
+pub async fn run_action(state: &AppState, customer_id: &str, action: ConfigAction, ip: &ClientIp) -> Result<Credentials> {
+    let store = state.store();
+    let mut made = Credentials::default();
+    let done = match action {
+        ConfigAction::Block | ConfigAction::Unblock => {
+            let (status, audited) = match action {
+                ConfigAction::Block => (ConfigStatus::Blocked, AuditAction::Block),
+                _ => (ConfigStatus::Active, AuditAction::Unblock),
+            };
+            let old = store.config(customer_id).await?.ok_or_else(|| no_config(customer_id))?;
+            let summary = format!("status: {} → {}", old.status, status.as_str());
+            let audit = operator_audit(audited, customer_id, summary, ip);
+            store.set_config_status(customer_id, status.as_str(), now_ms(), &audit).await?
+        }
+        ConfigAction::RotateApiKey => {
+            let (key, hash, sealed) = new_api_key(state.cipher(), customer_id);
+            let audit = operator_audit(AuditAction::RotateApiKey, customer_id, "API key replaced".into(), ip);
+            made.api_key = Some(key);
+            store.set_api_key(customer_id, &hash, &sealed, now_ms(), &audit).await?
+        }
+        ConfigAction::RotateRetrievalPassword => {
+            let (password, hash, sealed) = new_retrieval_password(state.cipher(), customer_id);
+            let summary = "retrieval password replaced".into();
+            let audit = operator_audit(AuditAction::RotateRetrievalPassword, customer_id, summary, ip);
+            made.retrieval_password = Some(password);
+            store.set_retrieval_password(customer_id, &hash, &sealed, now_ms(), &audit).await?
+        }
+    };
+    if !done {
+        return Err(no_config(customer_id));
+    }
+    Ok(made)
+}
+
+/// The customer's controller.yaml from its stored config and secrets. `masked` hides the API key
+/// and the session secret (the operator's preview).
+pub async fn render_stored(state: &AppState, row: &ConfigRow, secrets: &SecretsRow, masked: bool) -> Result<String> {
+    let id = &row.customer_id;
+    let fields = fields_of(state, row, secrets.infra_tokens_enc.as_deref())?;
+    let mut opened = open_for_config(state.cipher(), id, secrets)?;
+    if masked {
+        opened.api_key = "<hidden: reveal the credentials to see it>".into();
+        opened.session_secret = "<hidden>".into();
+    }
+    render_config(state, id, &fields, &opened).await
+}
+
+/// The customer's controller.yaml: the current template merged with the customer's overrides.
+async fn render_config(
+    state: &AppState,
+    customer_id: &str,
+    fields: &ConfigFields,
+    secrets: &OpenedSecrets,
+) -> Result<String> {
+    let stored = state.store().template(TEMPLATE_NAME).await?;
+    let template = stored.as_ref().map_or(BUNDLED_TEMPLATE, |(body, _, _)| body.as_str());
+    let mut fields = fields.clone();
+    fields.infrastructure = secrets.tokens.clone();
+    let overrides = configgen::overrides(&CustomerOverrides {
+        customer_id,
+        fields: &fields,
+        hub_url: &state.config().raw.server.public_url,
+        api_key: &secrets.api_key,
+        session_secret: &secrets.session_secret,
+    });
+    Ok(configgen::render(template, overrides)?)
+}
+
+/// Opens a stored infra backup: the newest, or `version`.
+pub async fn load_backup(state: &AppState, id: &str, version: Option<i64>) -> Result<Option<InfraBackup>> {
+    let Some(row) = state.store().infra_backup(id, version).await? else { return Ok(None) };
+    let json = state.cipher().open_string(&infra_backup_context(id, row.version), &row.payload_enc)?;
+    let backup: InfraBackupIn = serde_json::from_str(&json)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored infra backup {id} v{}: {e}", row.version)))?;
+    Ok(Some(InfraBackup {
+        version: row.version,
+        created_at: to_time(row.created_at),
+        size_bytes: row.size_bytes,
+        backup,
+    }))
+}
