@@ -1,10 +1,8 @@
-//! The shell of the app: the session, the header with navigation, and the routes.
+//! The shell of the app: the header with navigation and the routes.
 //!
 //! Pages that need a signed-in operator sit inside `Protected`; when the session is missing or
 //! ends (any API call answers 401) the app goes to `/login?next=<where the operator was>`.
 
-use hub_shared::auth::SessionInfo;
-use hub_shared::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -14,42 +12,7 @@ use leptos_router::{path, NavigateOptions};
 use crate::api;
 use crate::components::{ErrorNotice, Loading};
 use crate::pages;
-
-/// What the app knows about the operator's session; `None` until the hub has answered.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub info: RwSignal<Option<SessionInfo>>,
-    pub error: RwSignal<Option<ApiError>>,
-}
-
-impl Session {
-    /// The operator may see the protected pages.
-    pub fn allowed(&self) -> bool {
-        self.info.with(|i| i.as_ref().is_some_and(|i| i.authenticated || !i.auth_required))
-    }
-
-    pub fn signed_out(&self) {
-        self.info.set(Some(SessionInfo {
-            authenticated: false,
-            auth_required: true,
-            csrf_token: None,
-            expires_at: None,
-        }));
-    }
-}
-
-pub fn use_session() -> Session {
-    expect_context::<Session>()
-}
-
-/// The login page's URL that leads back to `path` (with its query) after signing in.
-pub fn login_url(path_and_query: &str) -> String {
-    if path_and_query.is_empty() || path_and_query == "/" || path_and_query.starts_with("/login") {
-        "/login".into()
-    } else {
-        format!("/login?next={}", js_sys::encode_uri_component(path_and_query))
-    }
-}
+use crate::session::{login_url, use_session, Session};
 
 fn current_path() -> String {
     let location = window().location();
@@ -106,8 +69,6 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
                 <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
                 <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
-                // Later pages (customer config form, jobs, audit, assets) are added here and
-                // in the navigation below.
             </Routes>
         </main>
     }

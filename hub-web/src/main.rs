@@ -7,6 +7,7 @@ mod components;
 mod fleet;
 mod format;
 mod pages;
+mod session;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{cargo, root, run_cmd};
+use crate::root;
 
 const KEY: &str = "bench-report-key";
 const BEGIN: &str = "<!-- bench:begin -->";
@@ -169,70 +169,245 @@ fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
     vec!["load", "--url", url, "--key", KEY, "--connections", conns, "--duration", secs]
 }
 
+impl Plan {
+    fn from_args(args: &[String]) -> Plan {
+        let quick = args.iter().any(|a| a == "--quick");
+        let env_num = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        Plan {
+            load_secs: if quick { 5 } else { 30 },
+            read_secs: if quick { 3 } else { 6 },
+            nodes: env_num("BENCH_NODES", 1000) as usize,
+            days: env_num("BENCH_DAYS", if quick { 7 } else { 90 }) as u32,
+        }
+    }
+}
+
+/// What every step uses: the release binaries, a scratch folder and the plan.
+struct Bench {
+    bins: PathBuf,
+    sim: PathBuf,
+    work: PathBuf,
+    plan: Plan,
+}
+
+/// One ingest run of the hub with a SQLite durability mode.
+struct IngestRun {
+    sync: &'static str,
+    result: HashMap<String, String>,
+    peak_rss: u64,
+}
+
+/// The ingest step: the bare endpoint, the hub's runs, and the hub's RSS before the first.
+struct Ingest {
+    bare: HashMap<String, String>,
+    runs: Vec<IngestRun>,
+    idle_rss: u64,
+}
+
+/// The reads step: its rows, and the hub's RSS on the filled database, idle and at peak.
+struct Reads {
+    rows: Vec<Row>,
+    idle_rss: u64,
+    peak_rss: u64,
+}
+
 pub fn bench(args: &[String]) -> Result<()> {
-    let quick = args.iter().any(|a| a == "--quick");
-    let env_num = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-    let plan = Plan {
-        load_secs: if quick { 5 } else { 30 },
-        read_secs: if quick { 3 } else { 6 },
-        nodes: env_num("BENCH_NODES", 1000) as usize,
-        days: env_num("BENCH_DAYS", if quick { 7 } else { 90 }) as u32,
-    };
+    let plan = Plan::from_args(args);
     let began = Instant::now();
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    // The same artifact `cargo xtask dist` and `run` build: the web app first, so the release
+    // The same artifacts `cargo xtask dist` and `run` build: the web app first, so the release
     // hub embeds (and the SPA figure measures) the current app, not an old hub-web/dist.
     crate::web::build()?;
-    run_cmd(cargo().args(["build", "--release", "-p", "hub-api", "--bin", "felhom-hub"]))?;
-    run_cmd(cargo().args(["build", "--release", "-p", "hub-sim", "--bin", "hub-sim"]))?;
+    let bins = crate::build_release_binaries()?;
     let built = began.elapsed();
-    let bins = root().join("target/release");
-    let sim_bin = bins.join("hub-sim");
     let work = root().join("target/bench");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    let secs = format!("{}s", plan.load_secs);
-    let mut rows = Vec::new();
+    let bench = Bench { sim: bins.join("hub-sim"), bins, work, plan };
 
-    // 1. Ingest: the bare parse-only endpoint, then the hub with FULL and with NORMAL.
-    eprintln!("bench: bare endpoint, 64 connections, {secs}");
-    let bare = {
-        let mut cmd = Command::new(&sim_bin);
-        cmd.arg("bare-server").env("RUST_LOG", "warn");
-        let server = Server::start(cmd)?;
-        sim(&sim_bin, &load_args(&server.url, &secs, "64"))?
-    };
-    let bare_rps = num(&bare, "rps");
-    let mut ingest = Vec::new();
-    let mut idle_rss = 0;
-    for sync in ["full", "normal"] {
-        eprintln!("bench: hub ingest, synchronous={sync}, 64 connections, {secs}");
-        let data = work.join(format!("ingest-{sync}"));
-        let hub = start_hub(&bins, &data, sync)?;
-        std::thread::sleep(Duration::from_secs(2));
-        if sync == "full" {
-            idle_rss = rss_kib(hub.pid());
-        }
-        let peak = RssPeak::watch(hub.pid());
-        let result = sim(&sim_bin, &load_args(&hub.url, &secs, "64"))?;
-        ingest.push((sync, result, peak.finish()));
+    let ingest = bench.ingest()?;
+    let mut rows = ingest_rows(&ingest);
+    let store_dir = bench.fill_store(&mut rows)?;
+    let mut reads = bench.reads(&store_dir)?;
+    rows.append(&mut reads.rows);
+    rows.extend(memory_rows(&ingest, &reads));
+    rows.push(bench.spa_row()?);
+
+    let header = format!(
+        "Run {} on {} ({} cores), load average at start {}; release build step {:.0} s, whole bench {:.0} s. \
+         Reports of {:.0} bytes on average; 64 connections for {} s per ingest run.",
+        utc_now(),
+        cpu_model(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        built.as_secs_f64(),
+        began.elapsed().as_secs_f64(),
+        num(&ingest.runs[0].result, "body_bytes"),
+        bench.plan.load_secs,
+    );
+    let table = render(&header, &rows);
+    println!("\n{table}");
+    write_benchmarks(&root().join("BENCHMARKS.md"), &table)?;
+    let _ = std::fs::remove_dir_all(&bench.work);
+    eprintln!("wrote BENCHMARKS.md");
+    Ok(())
+}
+
+impl Bench {
+    fn load_secs(&self) -> String {
+        format!("{}s", self.plan.load_secs)
     }
-    let body_bytes = num(&ingest[0].1, "body_bytes");
-    rows.push(row(
+
+    /// Ingest: the bare parse-only endpoint, then the hub with FULL and with NORMAL.
+    fn ingest(&self) -> Result<Ingest> {
+        let secs = self.load_secs();
+        eprintln!("bench: bare endpoint, 64 connections, {secs}");
+        let bare = {
+            let mut cmd = Command::new(&self.sim);
+            cmd.arg("bare-server").env("RUST_LOG", "warn");
+            let server = Server::start(cmd)?;
+            sim(&self.sim, &load_args(&server.url, &secs, "64"))?
+        };
+        let mut runs = Vec::new();
+        let mut idle_rss = 0;
+        for sync in ["full", "normal"] {
+            eprintln!("bench: hub ingest, synchronous={sync}, 64 connections, {secs}");
+            let data = self.work.join(format!("ingest-{sync}"));
+            let hub = start_hub(&self.bins, &data, sync)?;
+            // Idle memory is read once the hub has settled after its start.
+            std::thread::sleep(Duration::from_secs(2));
+            if sync == "full" {
+                idle_rss = rss_kib(hub.pid());
+            }
+            let peak = RssPeak::watch(hub.pid());
+            let result = sim(&self.sim, &load_args(&hub.url, &secs, "64"))?;
+            runs.push(IngestRun { sync, result, peak_rss: peak.finish() });
+        }
+        Ok(Ingest { bare, runs, idle_rss })
+    }
+
+    /// Storage: the fleet's history written through the store in bulk; adds its rows and
+    /// returns the folder of the filled database.
+    fn fill_store(&self, rows: &mut Vec<Row>) -> Result<PathBuf> {
+        let store_dir = self.work.join("store");
+        std::fs::create_dir_all(&store_dir)?;
+        let plan = &self.plan;
+        eprintln!("bench: storage, {} nodes × {} days through the store", plan.nodes, plan.days);
+        let fill_started = Instant::now();
+        let db = store_dir.join("hub.db");
+        let (nodes, days) = (plan.nodes.to_string(), plan.days.to_string());
+        let filled = sim(&self.sim, &["fill-db", "--db", &db.to_string_lossy(), "--nodes", &nodes, "--days", &days])?;
+        let fill_secs = fill_started.elapsed().as_secs_f64();
+        let stored = num(&filled, "rows");
+        let bytes = dir_bytes(&store_dir) as f64;
+        let per_report = bytes / stored;
+        let full_scale = 1000.0 * 90.0 * 96.0;
+        rows.push(row(
+            "Storage per stored report",
+            format!(
+                "{per_report:.1} B ({:.0} MiB for {stored:.0} reports of {} nodes × {} days, filled in {fill_secs:.0} s)",
+                bytes / 1048576.0,
+                plan.nodes,
+                plan.days
+            ),
+            "≈ 120 B",
+            verdict(per_report, 124.3, true),
+        ));
+        rows.push(row(
+            "1,000 nodes × 90 days on disk",
+            format!(
+                "{:.0} MiB{}",
+                per_report * full_scale / 1048576.0,
+                if stored < full_scale { " (extrapolated)" } else { "" }
+            ),
+            "< 1 GiB",
+            verdict(per_report * full_scale, 1073741824.0, true),
+        ));
+        Ok(store_dir)
+    }
+
+    /// Reads at scale on the filled database, and memory while serving them.
+    fn reads(&self, store_dir: &Path) -> Result<Reads> {
+        eprintln!("bench: reads on the filled database");
+        let nodes = self.plan.nodes;
+        let hub = start_hub(&self.bins, store_dir, "full")?;
+        std::thread::sleep(Duration::from_secs(2));
+        let idle_rss = rss_kib(hub.pid());
+        let peak = RssPeak::watch(hub.pid());
+        let rsecs = format!("{}s", self.plan.read_secs);
+        let ids: Vec<String> = (0..50).map(|i| format!("sim-{:04}", i * nodes / 50)).collect();
+        let reads: Vec<(&str, Vec<String>, f64)> = vec![
+            ("GET /api/v1/customers", vec!["/api/v1/customers".into()], 10.0),
+            ("GET /api/v1/customers/{id}", ids.iter().map(|i| format!("/api/v1/customers/{i}")).collect(), f64::NAN),
+            ("History 7d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=7d")).collect(), f64::NAN),
+            ("History 90d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=90d")).collect(), 20.0),
+        ];
+        let mut rows = Vec::new();
+        for (name, paths, target) in reads {
+            // One operator alone, then four at once.
+            for readers in ["1", "4"] {
+                let mut args = load_args(&hub.url, &rsecs, readers);
+                for p in &paths {
+                    args.push("--get");
+                    args.push(p);
+                }
+                let r = sim(&self.sim, &args)?;
+                let judged = readers == "1" && !target.is_nan();
+                rows.push(row(
+                    &format!("{name} ({nodes} customers, {readers} reader{})", if readers == "1" { "" } else { "s" }),
+                    format!(
+                        "p50 {:.1} ms, p99 {:.1} ms ({:.0} req/s, {:.0} errors)",
+                        num(&r, "p50_ms"),
+                        num(&r, "p99_ms"),
+                        num(&r, "rps"),
+                        num(&r, "errors")
+                    ),
+                    &if judged { format!("p99 < {target} ms") } else { "-".to_string() },
+                    if judged { verdict(num(&r, "p99_ms"), target, true) } else { "-".into() },
+                ));
+            }
+        }
+        Ok(Reads { rows, idle_rss, peak_rss: peak.finish() })
+    }
+
+    /// The SPA's size, from the built `hub-web/dist`.
+    fn spa_row(&self) -> Result<Row> {
+        let dist = root().join("hub-web/dist");
+        let spa = if dist.is_dir() {
+            let s = sim(&self.sim, &["spa-size", &dist.to_string_lossy()])?;
+            format!(
+                "wasm {:.0} KB gzipped ({:.0} KB raw); first load {:.0} KB gzipped",
+                num(&s, "wasm_gz") / 1000.0,
+                num(&s, "wasm_raw") / 1000.0,
+                num(&s, "first_load_gz") / 1000.0
+            )
+        } else {
+            "not built (hub-web/dist is missing)".into()
+        };
+        Ok(row("SPA size", spa, "(reported)", "-".into()))
+    }
+}
+
+/// The ingest step's rows: the bare endpoint, then throughput and latency per mode.
+fn ingest_rows(ingest: &Ingest) -> Vec<Row> {
+    let bare = &ingest.bare;
+    let bare_rps = num(bare, "rps");
+    let mut rows = vec![row(
         "Bare parse-only endpoint (same run)",
-        format!("{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms", bare_rps, num(&bare, "p50_ms"), num(&bare, "p99_ms")),
+        format!("{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms", bare_rps, num(bare, "p50_ms"), num(bare, "p99_ms")),
         "reference (~14,800 req/s measured elsewhere)",
         "-".into(),
-    ));
-    for (sync, r, _) in &ingest {
+    )];
+    for IngestRun { sync, result: r, .. } in &ingest.runs {
+        let full = *sync == "full";
         let rps = num(r, "rps");
         let ratio = rps / bare_rps * 100.0;
         let errors = num(r, "errors");
         rows.push(row(
             &format!("Ingest, synchronous={}", sync.to_uppercase()),
             format!("{rps:.0} reports/s ({ratio:.0}% of bare), {errors:.0} errors"),
-            if *sync == "full" { "≥ 4,000/s and ≥ 30% of bare" } else { "(comparison)" },
-            if *sync == "full" {
+            if full { "≥ 4,000/s and ≥ 30% of bare" } else { "(comparison)" },
+            if full {
                 format!("30% of bare: {}; 4,000/s: {}", verdict(ratio, 30.0, false), verdict(rps, 4000.0, false))
             } else {
                 "-".into()
@@ -241,153 +416,45 @@ pub fn bench(args: &[String]) -> Result<()> {
         rows.push(row(
             &format!("Ingest latency, {}", sync.to_uppercase()),
             format!("p50 {:.1} ms, p99 {:.1} ms", num(r, "p50_ms"), num(r, "p99_ms")),
-            if *sync == "full" { "p99 < 50 ms" } else { "(comparison)" },
-            if *sync == "full" { verdict(num(r, "p99_ms"), 50.0, true) } else { "-".into() },
+            if full { "p99 < 50 ms" } else { "(comparison)" },
+            if full { verdict(num(r, "p99_ms"), 50.0, true) } else { "-".into() },
         ));
     }
+    rows
+}
 
-    // 3. Storage: history of the fleet through the store in bulk.
-    let store_dir = work.join("store");
-    std::fs::create_dir_all(&store_dir)?;
-    eprintln!("bench: storage, {} nodes × {} days through the store", plan.nodes, plan.days);
-    let fill_started = Instant::now();
-    let db = store_dir.join("hub.db");
-    let (nodes, days) = (plan.nodes.to_string(), plan.days.to_string());
-    let filled = sim(&sim_bin, &["fill-db", "--db", &db.to_string_lossy(), "--nodes", &nodes, "--days", &days])?;
-    let fill_secs = fill_started.elapsed().as_secs_f64();
-    let stored = num(&filled, "rows");
-    let bytes = dir_bytes(&store_dir) as f64;
-    let per_report = bytes / stored;
-    let full_scale = 1000.0 * 90.0 * 96.0;
-    rows.push(row(
-        "Storage per stored report",
-        format!(
-            "{per_report:.1} B ({:.0} MiB for {stored:.0} reports of {} nodes × {} days, filled in {fill_secs:.0} s)",
-            bytes / 1048576.0,
-            plan.nodes,
-            plan.days
-        ),
-        "≈ 120 B",
-        verdict(per_report, 124.3, true),
-    ));
-    rows.push(row(
-        "1,000 nodes × 90 days on disk",
-        format!(
-            "{:.0} MiB{}",
-            per_report * full_scale / 1048576.0,
-            if stored < full_scale { " (extrapolated)" } else { "" }
-        ),
-        "< 1 GiB",
-        verdict(per_report * full_scale, 1073741824.0, true),
-    ));
-
-    // 4. Reads at scale on that database, and memory while serving them.
-    eprintln!("bench: reads on the filled database");
-    let hub = start_hub(&bins, &store_dir, "full")?;
-    std::thread::sleep(Duration::from_secs(2));
-    let idle_rss_big = rss_kib(hub.pid());
-    let peak = RssPeak::watch(hub.pid());
-    let rsecs = format!("{}s", plan.read_secs);
-    let ids: Vec<String> = (0..50).map(|i| format!("sim-{:04}", i * plan.nodes / 50)).collect();
-    let reads: Vec<(&str, Vec<String>, f64)> = vec![
-        ("GET /api/v1/customers", vec!["/api/v1/customers".into()], 10.0),
-        ("GET /api/v1/customers/{id}", ids.iter().map(|i| format!("/api/v1/customers/{i}")).collect(), f64::NAN),
-        ("History 7d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=7d")).collect(), f64::NAN),
-        ("History 90d", ids.iter().map(|i| format!("/api/v1/customers/{i}/history?period=90d")).collect(), 20.0),
-    ];
-    for (name, paths, target) in reads {
-        // One operator alone, then four at once.
-        for readers in ["1", "4"] {
-            let mut args = load_args(&hub.url, &rsecs, readers);
-            for p in &paths {
-                args.push("--get");
-                args.push(p);
-            }
-            let r = sim(&sim_bin, &args)?;
-            let judged = readers == "1" && !target.is_nan();
-            rows.push(row(
-                &format!(
-                    "{name} ({} customers, {readers} reader{})",
-                    plan.nodes,
-                    if readers == "1" { "" } else { "s" }
-                ),
-                format!(
-                    "p50 {:.1} ms, p99 {:.1} ms ({:.0} req/s, {:.0} errors)",
-                    num(&r, "p50_ms"),
-                    num(&r, "p99_ms"),
-                    num(&r, "rps"),
-                    num(&r, "errors")
-                ),
-                &if judged { format!("p99 < {target} ms") } else { "-".to_string() },
-                if judged { verdict(num(&r, "p99_ms"), target, true) } else { "-".into() },
-            ));
-        }
-    }
-    let reads_rss = peak.finish();
-    drop(hub);
-
-    // 5. Memory.
+/// Memory: idle on a fresh and on a filled database, and the peaks under load.
+fn memory_rows(ingest: &Ingest, reads: &Reads) -> Vec<Row> {
     let mib = |kib: u64| kib as f64 / 1024.0;
-    rows.push(row(
-        "RSS idle (fresh database)",
-        format!("{:.1} MiB", mib(idle_rss)),
-        "< 32 MiB",
-        verdict(mib(idle_rss), 32.0, true),
-    ));
-    rows.push(row(
-        "RSS idle (filled database)",
-        format!("{:.1} MiB", mib(idle_rss_big)),
-        "< 32 MiB",
-        verdict(mib(idle_rss_big), 32.0, true),
-    ));
-    for (sync, _, peak) in &ingest {
+    let mut rows = vec![
+        row(
+            "RSS idle (fresh database)",
+            format!("{:.1} MiB", mib(ingest.idle_rss)),
+            "< 32 MiB",
+            verdict(mib(ingest.idle_rss), 32.0, true),
+        ),
+        row(
+            "RSS idle (filled database)",
+            format!("{:.1} MiB", mib(reads.idle_rss)),
+            "< 32 MiB",
+            verdict(mib(reads.idle_rss), 32.0, true),
+        ),
+    ];
+    for run in &ingest.runs {
         rows.push(row(
-            &format!("RSS peak under ingest load, {}", sync.to_uppercase()),
-            format!("{:.1} MiB", mib(*peak)),
+            &format!("RSS peak under ingest load, {}", run.sync.to_uppercase()),
+            format!("{:.1} MiB", mib(run.peak_rss)),
             "< 96 MiB",
-            verdict(mib(*peak), 96.0, true),
+            verdict(mib(run.peak_rss), 96.0, true),
         ));
     }
     rows.push(row(
         "RSS peak serving the reads",
-        format!("{:.1} MiB", mib(reads_rss)),
+        format!("{:.1} MiB", mib(reads.peak_rss)),
         "< 96 MiB",
-        verdict(mib(reads_rss), 96.0, true),
+        verdict(mib(reads.peak_rss), 96.0, true),
     ));
-
-    // 6. The SPA.
-    let dist = root().join("hub-web/dist");
-    let spa = if dist.is_dir() {
-        let s = sim(&sim_bin, &["spa-size", &dist.to_string_lossy()])?;
-        format!(
-            "wasm {:.0} KB gzipped ({:.0} KB raw); first load {:.0} KB gzipped",
-            num(&s, "wasm_gz") / 1000.0,
-            num(&s, "wasm_raw") / 1000.0,
-            num(&s, "first_load_gz") / 1000.0
-        )
-    } else {
-        "not built (hub-web/dist is missing)".into()
-    };
-    rows.push(row("SPA size", spa, "(reported)", "-".into()));
-
-    let total = began.elapsed();
-    let header = format!(
-        "Run {} on {} ({} cores), load average at start {}; release build step {:.0} s, whole bench {:.0} s. \
-         Reports of {body_bytes:.0} bytes on average; 64 connections for {} s per ingest run.",
-        utc_now(),
-        cpu_model(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-        built.as_secs_f64(),
-        total.as_secs_f64(),
-        plan.load_secs,
-    );
-    let table = render(&header, &rows);
-    println!("\n{table}");
-    write_benchmarks(&root().join("BENCHMARKS.md"), &table)?;
-    let _ = std::fs::remove_dir_all(&work);
-    eprintln!("wrote BENCHMARKS.md");
-    Ok(())
+    rows
 }
 
 fn render(header: &str, rows: &[Row]) -> String {

@@ -1,6 +1,10 @@
-//! The web app: its build tools at pinned versions (installed into `target/tools/` when the
-//! right version is not already on PATH), its release build with trunk, and what its browser
-//! tests need. See ../shared/TOOLCHAIN.md for why each pin is what it is.
+//! The web app: its build tools at pinned versions, its release build with trunk, and what its
+//! browser tests need. See ../shared/TOOLCHAIN.md for why each pin is what it is.
+//!
+//! The tools are installed once per machine, not per clone, and only when `--version` does not
+//! print the pinned version: trunk and wasm-bindgen with `cargo install` into cargo's own bin
+//! folder (`$CARGO_HOME/bin`), npm's binaryen into one cache folder
+//! (`$XDG_CACHE_HOME/felhom-hub/npm`, else `~/.cache/felhom-hub/npm`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -17,13 +21,27 @@ const WASM_BINDGEN: &str = "0.2.130";
 /// npm's binaryen; Debian's (108) makes wasm that crashes in Chromium.
 const BINARYEN: &str = "132";
 
-fn tools_dir() -> PathBuf {
-    root().join("target/tools")
+/// Where `cargo install` puts binaries: `$CARGO_INSTALL_ROOT/bin`, `$CARGO_HOME/bin`, else
+/// `~/.cargo/bin`.
+fn cargo_bin_dir() -> PathBuf {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("CARGO_INSTALL_ROOT").or_else(|| var("CARGO_HOME")).unwrap_or_else(|| home().join(".cargo")).join("bin")
 }
 
-/// PATH with the project's own tools first: `cargo install --root` binaries and npm's `.bin`.
+/// The machine-wide npm prefix of the pinned binaryen.
+fn npm_dir() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
+    cache.join("felhom-hub/npm")
+}
+
+/// The user's home; without one, the clone's `target/tools` (the tools are then per clone).
+fn home() -> PathBuf {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).unwrap_or_else(|| root().join("target/tools"))
+}
+
+/// PATH with the installed tools first: cargo's bin folder and npm's `.bin`.
 fn tool_path() -> OsString {
-    let mut dirs = vec![tools_dir().join("bin"), tools_dir().join("npm/node_modules/.bin")];
+    let mut dirs = vec![cargo_bin_dir(), npm_dir().join("node_modules/.bin")];
     dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(dirs).expect("PATH entries contain no separator")
 }
@@ -46,19 +64,19 @@ fn has_version(program: &str, want: &str) -> bool {
 /// trunk, wasm-bindgen-cli and wasm-opt at the pinned versions, and the wasm target.
 pub fn ensure_tools() -> Result<()> {
     tools::ensure_wasm_target()?;
-    let root_arg = tools_dir().display().to_string();
+    // No --root: cargo's own bin folder, shared by every clone on the machine.
     if !has_version("trunk", &format!("trunk {TRUNK}")) {
-        run_cmd(cargo().args(["install", "trunk", "--locked", "--version", TRUNK, "--root", &root_arg]))?;
+        run_cmd(cargo().args(["install", "trunk", "--locked", "--version", TRUNK]))?;
     }
     if !has_version("wasm-bindgen", &format!("wasm-bindgen {WASM_BINDGEN}")) {
         // Without --locked: its lockfile names a crate version the registry lacks.
-        run_cmd(cargo().args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN, "--root", &root_arg]))?;
+        run_cmd(cargo().args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN]))?;
     }
     if !has_version("wasm-opt", &format!("version {BINARYEN}")) {
         if tools::probe("npm", &["--version"]).is_none() {
             tools::ensure_apt(&["nodejs", "npm"])?;
         }
-        let prefix = tools_dir().join("npm");
+        let prefix = npm_dir();
         std::fs::create_dir_all(&prefix)?;
         run_cmd(
             Command::new("npm")

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api;
-use crate::app::use_session;
+use crate::session::use_session;
 
 /// Where to go after signing in: only paths inside the app.
 fn next_path(next: Option<String>) -> String {

@@ -5,7 +5,7 @@ use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials, 
 use hub_shared::ApiError;
 use leptos::prelude::*;
 
-use super::manage::act;
+use super::action::act;
 use crate::api;
 use crate::components::{ConfirmButton, CopyValue, ErrorNotice, OneTimeCredentials};
 

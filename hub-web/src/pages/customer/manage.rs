@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
+use super::action::act;
 use super::credentials::CredentialsCard;
 use crate::api;
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice, Loading};
@@ -38,25 +39,6 @@ impl Reload {
             }
         }
     }
-}
-
-/// Runs `action` with `busy` set, then `then` with its answer, or shows its error.
-pub(super) fn act<T: 'static>(
-    busy: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
-    action: impl std::future::Future<Output = Result<T, ApiError>> + 'static,
-    then: impl FnOnce(T) + 'static,
-) {
-    busy.set(true);
-    error.set(None);
-    spawn_local(async move {
-        let result = action.await;
-        busy.set(false);
-        match result {
-            Ok(value) => then(value),
-            Err(e) => error.set(Some(e)),
-        }
-    });
 }
 
 /// The banner of a blocked customer, with the Unblock button.

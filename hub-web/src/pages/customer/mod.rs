@@ -1,8 +1,9 @@
 //! `/customers/{id}`: one customer's latest report and its history.
 //!
-//! Each section is its own module; later sections (events timeline, notification log, jobs,
-//! config) are added to `CustomerPage`'s list below.
+//! Each section is its own module, listed in `CustomerView` below; `action` holds what the
+//! management cards share.
 
+mod action;
 mod containers;
 mod credentials;
 mod history;
