@@ -378,7 +378,11 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
     db.unwrap();
     b.login().await;
     let log = log_when(&b, "kovacs", 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another round of both dispatchers finds nothing left to send.
+    let (da, db) =
+        tokio::join!(hub_api::notify::dispatch_pending(&sa, now), hub_api::notify::dispatch_pending(&sb, now));
+    da.unwrap();
+    db.unwrap();
     let log_after = log_when(&b, "kovacs", 2).await;
     assert_eq!(log.len(), log_after.len());
     assert_eq!(
