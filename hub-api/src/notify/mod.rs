@@ -82,8 +82,17 @@ pub async fn dispatch_pending(state: &AppState, now: DateTime<Utc>) -> anyhow::R
             return Ok(total);
         }
         total += batch.len();
-        for event in &batch {
-            match rules::dispatch_event(state, event, now).await {
+        for claimed in batch {
+            // A stored event that cannot be read is left unmarked and logged each time it is
+            // taken again: never dispatched with made-up values.
+            let event = match claimed {
+                Ok(event) => event,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read a claimed event");
+                    continue;
+                }
+            };
+            match rules::dispatch_event(state, &event, now).await {
                 Ok(()) => state.store().mark_notified(event.id, now_ms).await?,
                 // Left unmarked: taken again after RECLAIM_AFTER_MS.
                 Err(e) => tracing::warn!(event_id = event.id, error = format!("{e:#}"), "could not dispatch an event"),

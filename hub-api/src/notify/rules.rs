@@ -39,10 +39,11 @@ async fn customer(state: &AppState, customer_id: &str) -> anyhow::Result<(String
 /// Decides and delivers both channels for one stored event.
 pub async fn dispatch_event(state: &AppState, event: &EventRow, now: DateTime<Utc>) -> anyhow::Result<()> {
     let (name, blocked) = customer(state, &event.customer_id).await?;
-    let severity = Severity::parse(&event.severity).unwrap_or(Severity::Info);
+    let severity = event.severity;
+    let event_type = event.event_type.as_str();
     let n = &state.config().raw.notifications;
     let mut vars = base_vars(state, &event.customer_id, &name, severity, &event.message, event.occurred_at);
-    vars.insert("event_type", event.event_type.clone());
+    vars.insert("event_type", event_type.to_string());
     vars.insert("details", details_text(&event.details_json));
 
     if severity >= Severity::Warning {
@@ -55,8 +56,7 @@ pub async fn dispatch_event(state: &AppState, event: &EventRow, now: DateTime<Ut
         } else {
             Decision::Send { to: n.operator_email.clone(), lang: Lang::En, cooldown_ms: OPERATOR_COOLDOWN_MS }
         };
-        deliver(state, Some(event.id), &event.customer_id, &event.event_type, Channel::Operator, decision, &vars, now)
-            .await?;
+        deliver(state, Some(event.id), &event.customer_id, event_type, Channel::Operator, decision, &vars, now).await?;
     }
 
     let prefs = state.store().preferences(&event.customer_id).await?;
@@ -65,15 +65,14 @@ pub async fn dispatch_event(state: &AppState, event: &EventRow, now: DateTime<Ut
         None => skip("", "no_address"),
         Some(p) if p.email.trim().is_empty() => skip("", "no_address"),
         Some(p) => {
-            let enabled: Vec<String> = serde_json::from_str(&p.enabled_events_json).unwrap_or_default();
-            if enabled.contains(&event.event_type) {
-                Decision::Send { to: p.email, lang: Lang::Hu, cooldown_ms: p.cooldown_hours * 3600 * 1000 }
+            if p.enabled_events.contains(&event.event_type) {
+                Decision::Send { to: p.email, lang: Lang::Hu, cooldown_ms: i64::from(p.cooldown_hours) * 3600 * 1000 }
             } else {
                 skip(&p.email, "disabled")
             }
         }
     };
-    deliver(state, Some(event.id), &event.customer_id, &event.event_type, Channel::Customer, decision, &vars, now).await
+    deliver(state, Some(event.id), &event.customer_id, event_type, Channel::Customer, decision, &vars, now).await
 }
 
 /// The legacy relay (`POST /api/v1/notify`): a free-form message to the operator, no cooldown.
@@ -85,7 +84,7 @@ pub async fn relay_legacy(
 ) -> anyhow::Result<()> {
     let (name, blocked) = customer(state, customer_id).await?;
     let n = &state.config().raw.notifications;
-    let mut vars = base_vars(state, customer_id, &name, msg.severity, &msg.message, now.timestamp_millis());
+    let mut vars = base_vars(state, customer_id, &name, msg.severity, &msg.message, now);
     vars.insert("subject", msg.subject.clone());
     let decision = if blocked {
         skip("", "blocked")
@@ -113,10 +112,10 @@ fn base_vars(
     name: &str,
     severity: Severity,
     message: &str,
-    occurred_at: i64,
+    occurred_at: DateTime<Utc>,
 ) -> BTreeMap<&'static str, String> {
     let tz = state.config().timezone;
-    let at = DateTime::from_timestamp_millis(occurred_at).unwrap_or_default().with_timezone(&tz);
+    let at = occurred_at.with_timezone(&tz);
     let mut vars = BTreeMap::new();
     vars.insert("customer_id", customer_id.to_string());
     vars.insert("customer_name", name.to_string());
@@ -151,9 +150,8 @@ async fn deliver(
     let (recipient, outcome, reason) = match decision {
         Decision::Skip { recipient, reason } => (recipient, Outcome::Skipped, reason.to_string()),
         Decision::Send { to, lang, cooldown_ms } => {
-            let last =
-                if cooldown_ms > 0 { store.last_sent(customer_id, event_type, channel.as_str()).await? } else { None };
-            if last.is_some_and(|t| now_ms - t < cooldown_ms) {
+            let last = if cooldown_ms > 0 { store.last_sent(customer_id, event_type, channel).await? } else { None };
+            if last.is_some_and(|t| now_ms - t.timestamp_millis() < cooldown_ms) {
                 (to, Outcome::Skipped, "cooldown".to_string())
             } else {
                 let template = if event_type == "legacy" { "legacy" } else { event_type };
@@ -175,9 +173,9 @@ async fn deliver(
             customer_id,
             event_id,
             event_type,
-            channel: channel.as_str(),
+            channel,
             recipient: &recipient,
-            outcome: outcome.as_str(),
+            outcome,
             reason: &reason,
             created_at: now_ms,
         })

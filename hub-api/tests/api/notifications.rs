@@ -33,7 +33,8 @@ async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
     let state = &hub.hub.as_ref().unwrap().state;
     let now = chrono::Utc::now().timestamp_millis();
     let hash = hub_api::auth::key_hash(KEY);
-    state.store().insert_config("kovacs", "Kovács János", Some(&hash), "active", now).await.unwrap();
+    let active = hub_shared::config::ConfigStatus::Active;
+    state.store().insert_config("kovacs", "Kovács János", Some(&hash), active, now).await.unwrap();
     hub.login().await;
     hub
 }
@@ -147,9 +148,9 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
             customer_id: "kovacs",
             event_id: None,
             event_type: "backup_failed",
-            channel: "customer",
+            channel: hub_shared::notification::Channel::Customer,
             recipient: CUSTOMER,
-            outcome: "sent",
+            outcome: hub_shared::notification::Outcome::Sent,
             reason: "",
             created_at: long_ago,
         })
