@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
+use crate::notify::deliver::relay_legacy;
 use crate::state::AppState;
 
 /// Set a customer's email preferences.
@@ -157,7 +158,8 @@ pub async fn post_notify(
     let tracked = state.clone();
     tracked.tasks().spawn(async move {
         let _slot = slot;
-        if let Err(e) = crate::notify::rules::relay_legacy(&state, &customer_id, &msg, chrono::Utc::now()).await {
+        let relayed = relay_legacy(state.store(), state.notifier(), &customer_id, &msg, chrono::Utc::now()).await;
+        if let Err(e) = relayed {
             tracing::warn!(error = format!("{e:#}"), "legacy notification failed");
         }
     });

@@ -373,8 +373,10 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
     ra.unwrap();
     rb.unwrap();
     // Both dispatchers race for the event; exactly one claims it.
-    let (da, db) =
-        tokio::join!(hub_api::notify::dispatch_pending(&sa, now), hub_api::notify::dispatch_pending(&sb, now));
+    let (da, db) = tokio::join!(
+        hub_api::notify::dispatch_pending(sa.store(), sa.notifier(), now),
+        hub_api::notify::dispatch_pending(sb.store(), sb.notifier(), now)
+    );
     da.unwrap();
     db.unwrap();
     b.login().await;
@@ -416,7 +418,7 @@ async fn an_abandoned_claim_is_delivered_once_by_the_leader() {
     let log = log_when(&hub, "kovacs", 2).await;
     assert_eq!(summary(&log)[0], row("backup_failed", "operator", "sent", ""));
     // Once notified it is never taken again.
-    let again = hub_api::notify::dispatch_pending(&state, chrono::Utc::now()).await.unwrap();
+    let again = hub_api::notify::dispatch_pending(state.store(), state.notifier(), chrono::Utc::now()).await.unwrap();
     assert_eq!(again, 0);
     assert_eq!(emails(&mail).await.len(), 1);
     drop(state);
