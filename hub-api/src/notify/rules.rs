@@ -194,6 +194,17 @@ mod tests {
         Decision::Send { to: to.into(), lang }
     }
 
+    /// Last emails just before, exactly at and just after the end of `cooldown_ms`, and none,
+    /// with what each leads to: skipped, then sent.
+    fn around(cooldown_ms: i64, to: &str, lang: Lang) -> [(Option<DateTime<Utc>>, Decision); 4] {
+        [
+            (ago(cooldown_ms - 1), skip(to, Reason::Cooldown)),
+            (ago(cooldown_ms), send(to, lang)),
+            (ago(cooldown_ms + 1), send(to, lang)),
+            (None, send(to, lang)),
+        ]
+    }
+
     fn operator_of(facts: &EventFacts<'_>, operator: &OperatorChannel) -> Option<Decision> {
         decide_event(facts, operator, now()).into_iter().find(|(c, _)| *c == Channel::Operator).map(|(_, d)| d)
     }
@@ -256,12 +267,7 @@ mod tests {
     #[test]
     fn the_operator_cooldown_is_one_hour() {
         let mut f = facts(Severity::Error, None);
-        for (last, expected) in [
-            (ago(OPERATOR_COOLDOWN_MS - 1), skip(OPERATOR, Reason::Cooldown)),
-            (ago(OPERATOR_COOLDOWN_MS), send(OPERATOR, Lang::En)),
-            (ago(OPERATOR_COOLDOWN_MS + 1), send(OPERATOR, Lang::En)),
-            (None, send(OPERATOR, Lang::En)),
-        ] {
+        for (last, expected) in around(OPERATOR_COOLDOWN_MS, OPERATOR, Lang::En) {
             f.last_sent.operator = last;
             assert_eq!(operator_of(&f, &operator()), Some(expected), "last sent {last:?}");
         }
@@ -276,12 +282,7 @@ mod tests {
             let p = prefs(&[EventType::BackupFailed], hours);
             let cooldown = i64::from(hours) * HOUR_MS;
             let mut f = facts(Severity::Info, Some(&p));
-            for (last, expected) in [
-                (ago(cooldown - 1), skip(CUSTOMER, Reason::Cooldown)),
-                (ago(cooldown), send(CUSTOMER, Lang::Hu)),
-                (ago(cooldown + 1), send(CUSTOMER, Lang::Hu)),
-                (None, send(CUSTOMER, Lang::Hu)),
-            ] {
+            for (last, expected) in around(cooldown, CUSTOMER, Lang::Hu) {
                 f.last_sent.customer = last;
                 assert_eq!(customer_of(&f), expected, "{hours} h, last sent {last:?}");
             }
@@ -292,12 +293,7 @@ mod tests {
 
     #[test]
     fn the_legacy_relay_waits_a_minute() {
-        for (last, expected) in [
-            (ago(LEGACY_COOLDOWN_MS - 1), skip(OPERATOR, Reason::Cooldown)),
-            (ago(LEGACY_COOLDOWN_MS), send(OPERATOR, Lang::En)),
-            (ago(LEGACY_COOLDOWN_MS + 1), send(OPERATOR, Lang::En)),
-            (None, send(OPERATOR, Lang::En)),
-        ] {
+        for (last, expected) in around(LEGACY_COOLDOWN_MS, OPERATOR, Lang::En) {
             assert_eq!(decide_relay(false, &operator(), last, now()), expected, "last sent {last:?}");
         }
     }
