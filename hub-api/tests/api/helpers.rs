@@ -156,7 +156,13 @@ pub async fn add_customer(hub: &TestHub, customer_id: &str, key: &str, status: &
     let now = chrono::Utc::now().timestamp_millis();
     state
         .store()
-        .insert_config(customer_id, &format!("{customer_id} display"), Some(&hub_api::auth::key_hash(key)), status, now)
+        .insert_config(
+            customer_id,
+            &format!("{customer_id} display"),
+            Some(&hub_api::auth::key_hash(key)),
+            hub_shared::config::ConfigStatus::parse(status).expect("active or blocked"),
+            now,
+        )
         .await
         .expect("insert config");
 }

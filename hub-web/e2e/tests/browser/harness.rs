@@ -83,6 +83,7 @@ impl TestHub {
     pub async fn add_config(&self, id: &str, name: &str, status: &str) -> Result<()> {
         let state = &self.hub.as_ref().expect("running").state;
         let now = chrono_now_ms();
+        let status = hub_shared::config::ConfigStatus::parse(status).expect("active or blocked");
         state.store().insert_config(id, name, None, status, now).await?;
         Ok(())
     }
