@@ -15,7 +15,6 @@ use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::CustomerId;
 use crate::state::AppState;
-use crate::store::to_time;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;

@@ -12,7 +12,6 @@ use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
-use crate::store::to_time;
 use crate::store::{EventFilter, EventRow, NewEvent};
 
 /// Post an event.

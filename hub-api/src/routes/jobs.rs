@@ -11,7 +11,6 @@ use crate::auth::Caller;
 use crate::error::Result;
 use crate::jobs::{self, Schedule};
 use crate::state::AppState;
-use crate::store::to_time;
 
 /// Every background job with its last run.
 ///

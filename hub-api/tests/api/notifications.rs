@@ -382,8 +382,10 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
     b.login().await;
     let log = log_when(&b, "kovacs", 2).await;
     // Another round of both dispatchers finds nothing left to send.
-    let (da, db) =
-        tokio::join!(hub_api::notify::dispatch_pending(&sa, now), hub_api::notify::dispatch_pending(&sb, now));
+    let (da, db) = tokio::join!(
+        hub_api::notify::dispatch_pending(sa.store(), sa.notifier(), now),
+        hub_api::notify::dispatch_pending(sb.store(), sb.notifier(), now)
+    );
     da.unwrap();
     db.unwrap();
     let log_after = log_when(&b, "kovacs", 2).await;
