@@ -263,7 +263,12 @@ pub enum ConfigAction {
 
 /// Runs `action` on the customer's config, written together with its audit entry; 404 without
 /// a config. Answers with the credential the action made, if any (shown this once).
-pub async fn run_action(state: &AppState, customer_id: &str, action: ConfigAction, ip: &ClientIp) -> Result<Credentials> {
+pub async fn run_action(
+    state: &AppState,
+    customer_id: &str,
+    action: ConfigAction,
+    ip: &ClientIp,
+) -> Result<Credentials> {
     let store = state.store();
     let mut made = Credentials::default();
     let done = match action {

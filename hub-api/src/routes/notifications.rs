@@ -11,11 +11,11 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
+use crate::store::to_time;
 use crate::store::{LogRow, PreferencesRow};
 
 /// Set a customer's email preferences.

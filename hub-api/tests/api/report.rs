@@ -152,15 +152,20 @@ async fn bad_reports_get_a_clear_4xx_and_write_nothing() {
         let err: Value = res.json().await.expect("a JSON error body");
         assert!(err["code"].is_string(), "{err}");
         assert!(err["message"].as_str().unwrap().contains(needle), "{needle} not in {err}");
+        // The original hub's shape too, for the controllers that log `error`.
+        assert_eq!((&err["ok"], &err["error"]), (&json!(false), &err["message"]), "{err}");
     }
     hub.login().await;
     assert_eq!(hub.get_json("/api/v1/customers", 200).await["customers"], json!([]));
     hub.get_json("/api/v1/customers/Not_Valid", 400).await;
     let err = hub.get_json("/api/v1/nothing-here", 404).await;
-    assert_eq!(err["code"], "not_found");
+    let message = "no API endpoint /api/v1/nothing-here";
+    assert_eq!(err, json!({"ok": false, "code": "not_found", "message": message, "error": message}));
     let res = hub.request(Method::DELETE, "/api/v1/report").send().await.unwrap();
     assert_eq!(res.status(), 405);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], "method_not_allowed");
+    let message = "DELETE is not allowed on /api/v1/report";
+    let err = res.json::<Value>().await.unwrap();
+    assert_eq!(err, json!({"ok": false, "code": "method_not_allowed", "message": message, "error": message}));
     hub.stop().await;
 }
 
