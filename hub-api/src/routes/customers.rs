@@ -35,7 +35,8 @@ pub fn summarize(
         StatusInput {
             blocked,
             last_report_ms: latest.map(|l| l.received_at),
-            health: health.unwrap_or_default(),
+            // A report without a health the hub knows counts as WARN.
+            health: health.unwrap_or(Health::Warn),
             monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),
         },
         now,

@@ -1,6 +1,6 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
-use hub_shared::report::ReportIn;
+use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{permille, Store};
@@ -37,7 +37,7 @@ impl ReportRow {
             hostname: report.hostname.clone(),
             controller_version: report.controller_version.clone(),
             controller_url: report.controller_url.clone(),
-            health: report.health.as_str(),
+            health: report.health.map_or(HEALTH_UNKNOWN, Health::as_str),
             monitoring_enabled: report.monitoring_enabled,
             reported_at,
             received_at: now,
