@@ -129,6 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::config_actions::unblock_config))
         .routes(routes!(routes::config_actions::rotate_api_key))
         .routes(routes!(routes::config_actions::rotate_retrieval_password))
+        .routes(routes!(routes::config_actions::set_credentials))
         .routes(routes!(routes::config_actions::reveal_credentials))
         .routes(routes!(routes::config_actions::preview_config))
         .routes(routes!(routes::config_actions::create_config_from_report))
