@@ -40,17 +40,27 @@ pub fn retrieval_hash(cipher: &Cipher, customer_id: &str, typed: &str) -> String
 /// A new API key: the key, its SHA-256 (hex) and its sealed copy.
 pub fn new_api_key(cipher: &Cipher, customer_id: &str) -> (String, String, String) {
     let key = crypto::generate_api_key();
-    let hash = key_hash(&key);
-    let sealed = cipher.seal_str(&api_key_context(customer_id), &key);
+    let (hash, sealed) = given_api_key(cipher, customer_id, &key);
     (key, hash, sealed)
 }
 
 /// A new retrieval password: the password, its keyed hash and its sealed copy.
 pub fn new_retrieval_password(cipher: &Cipher, customer_id: &str) -> (String, String, String) {
     let password = passphrase::generate();
-    let hash = retrieval_hash(cipher, customer_id, &password);
-    let sealed = cipher.seal_str(&retrieval_password_context(customer_id), &password);
+    let (hash, sealed) = given_retrieval_password(cipher, customer_id, &password);
     (password, hash, sealed)
+}
+
+/// A given API key (one the original hub issued): its SHA-256 (hex) and its sealed copy, stored
+/// and found exactly like a generated key's.
+pub fn given_api_key(cipher: &Cipher, customer_id: &str, key: &str) -> (String, String) {
+    (key_hash(key), cipher.seal_str(&api_key_context(customer_id), key))
+}
+
+/// A given retrieval password: its keyed hash and its sealed copy, checked exactly like a
+/// generated one's.
+pub fn given_retrieval_password(cipher: &Cipher, customer_id: &str, password: &str) -> (String, String) {
+    (retrieval_hash(cipher, customer_id, password), cipher.seal_str(&retrieval_password_context(customer_id), password))
 }
 
 /// Every secret of a new customer: the credentials to show once, and the row to store.

@@ -7,18 +7,20 @@ use std::collections::{BTreeMap, HashMap};
 
 use hub_shared::audit::AuditAction;
 use hub_shared::config::{ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig, RecoveryLockout};
-use hub_shared::credentials::Credentials;
+use hub_shared::credentials::{Credentials, SetCredentials};
 use hub_shared::infra::{InfraBackup, InfraBackupIn};
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
 
 use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
 use crate::customer_secrets::{
-    infra_backup_context, new_api_key, new_customer_secrets, new_retrieval_password, open_for_config, open_tokens,
-    seal_tokens, OpenedSecrets,
+    given_api_key, given_retrieval_password, infra_backup_context, new_api_key, new_customer_secrets,
+    new_retrieval_password, open_for_config, open_tokens, seal_tokens, OpenedSecrets,
 };
 use crate::error::{AppError, Result};
 use crate::extract::ClientIp;
 use crate::state::AppState;
-use crate::store::{AttemptRow, AuditRecord, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow};
+use crate::store::{AttemptRow, AuditRecord, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow, StoreError};
 
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -271,6 +273,48 @@ pub async fn run_action(
         }
     }
     Ok(made)
+}
+
+/// Sets the customer's API key and/or retrieval password to given values (the original hub's),
+/// sealed and hashed exactly like generated ones, audited without the values; 404 without a
+/// config, 409 when another customer has the key, 422 for the hub's global key.
+pub async fn set_credentials(state: &AppState, customer_id: &str, given: &SetCredentials, ip: &ClientIp) -> Result<()> {
+    given.validate()?;
+    let cipher = state.cipher();
+    let api_key = given.api_key.as_deref().map(|key| given_api_key(cipher, customer_id, key));
+    if let (Some(key), Some((hash, _))) = (given.api_key.as_deref(), &api_key) {
+        let global = state.config().raw.api.report_api_key.expose_secret();
+        if !global.is_empty() && bool::from(key.as_bytes().ct_eq(global.as_bytes())) {
+            return Err(AppError::invalid(
+                "api_key",
+                "api_key: this is the hub's api.report_api_key, not a customer's",
+            ));
+        }
+        if let Some((owner, _)) = state.store().customer_by_key_hash(hash).await? {
+            if owner != customer_id {
+                return Err(AppError::Conflict(format!("customer {owner:?} has this API key")));
+            }
+        }
+    }
+    let password = given.retrieval_password.as_deref().map(|p| given_retrieval_password(cipher, customer_id, p));
+    let mut summary = Vec::new();
+    if api_key.is_some() {
+        summary.push("API key set to a given value");
+    }
+    if password.is_some() {
+        summary.push("retrieval password set to a given value");
+    }
+    let audit = operator_audit(AuditAction::SetCredentials, customer_id, summary.join("; "), ip);
+    state.store().set_credentials(customer_id, as_pair(&api_key), as_pair(&password), now_ms(), &audit).await.map_err(
+        |e| match e {
+            StoreError::Conflict(_) => AppError::Conflict("another customer has this API key".into()),
+            other => other.into(),
+        },
+    )
+}
+
+fn as_pair(pair: &Option<(String, String)>) -> Option<(&str, &str)> {
+    pair.as_ref().map(|(hash, sealed)| (hash.as_str(), sealed.as_str()))
 }
 
 /// The customer's controller.yaml from its stored config and secrets. `masked` hides the API key

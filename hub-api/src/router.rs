@@ -38,7 +38,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
             `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
             need `X-CSRF-Token`), **retrieval password** (a customer's passphrase in \
             `X-Retrieval-Password`, for its config and recovery bundle only). Errors are \
-            `{\"code\",\"message\"}`.",
+            `{\"ok\":false,\"code\",\"message\",\"error\"}`: `error` repeats `message`, as \
+            the original hub answered.",
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
@@ -128,6 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::config_actions::unblock_config))
         .routes(routes!(routes::config_actions::rotate_api_key))
         .routes(routes!(routes::config_actions::rotate_retrieval_password))
+        .routes(routes!(routes::config_actions::set_credentials))
         .routes(routes!(routes::config_actions::reveal_credentials))
         .routes(routes!(routes::config_actions::preview_config))
         .routes(routes!(routes::config_actions::create_config_from_report))
@@ -189,7 +191,7 @@ fn compress_predicate() -> impl tower_http::compression::Predicate {
 }
 
 /// Errors made by middleware (a timeout, a rejected body) come without a body; give them the
-/// same `{"code","message"}` every other error has.
+/// same `ApiError` body every other error has.
 async fn json_errors(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())

@@ -16,6 +16,8 @@ pub enum AuditAction {
     Unblock,
     RotateApiKey,
     RotateRetrievalPassword,
+    /// The API key or retrieval password was set to a given value (the original hub's).
+    SetCredentials,
     Reveal,
     RevealInfraBackup,
     ClearLockout,
@@ -28,7 +30,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -36,6 +38,7 @@ impl AuditAction {
         AuditAction::Unblock,
         AuditAction::RotateApiKey,
         AuditAction::RotateRetrievalPassword,
+        AuditAction::SetCredentials,
         AuditAction::Reveal,
         AuditAction::RevealInfraBackup,
         AuditAction::ClearLockout,
@@ -53,6 +56,7 @@ impl AuditAction {
             AuditAction::Unblock => "unblock",
             AuditAction::RotateApiKey => "rotate_api_key",
             AuditAction::RotateRetrievalPassword => "rotate_retrieval_password",
+            AuditAction::SetCredentials => "set_credentials",
             AuditAction::Reveal => "reveal",
             AuditAction::RevealInfraBackup => "reveal_infra_backup",
             AuditAction::ClearLockout => "clear_lockout",

@@ -22,6 +22,81 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The shortest API key the operator may set (`PUT /api/v1/configs/{id}/credentials`).
+pub const SET_API_KEY_MIN: usize = 24;
+/// The longest API key or retrieval password the operator may set, in bytes.
+pub const SET_SECRET_MAX: usize = 256;
+/// The fewest letters and digits a set retrieval password must have once folded (see
+/// [`crate::validate::fold_passphrase`]).
+pub const SET_PASSWORD_MIN: usize = 8;
+
+/// `PUT /api/v1/configs/{id}/credentials`: a customer's API key and retrieval password set to
+/// given values, such as the ones the original hub issued. Either may be left out.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetCredentials {
+    /// At least 24 and at most 256 printable ASCII characters, no spaces.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// At least 8 letters or digits (compared as typed passwords are: case, accents and
+    /// separators do not matter); at most 256 bytes.
+    #[serde(default)]
+    pub retrieval_password: Option<String>,
+}
+
+impl std::fmt::Debug for SetCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetCredentials")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("retrieval_password", &self.retrieval_password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl SetCredentials {
+    /// Checks both values; a problem names its field and never repeats the value.
+    pub fn validate(&self) -> Result<(), crate::validate::FieldError> {
+        let problem = |field: &str, message: String| crate::validate::FieldError::new(field, message);
+        if self.api_key.is_none() && self.retrieval_password.is_none() {
+            return Err(problem("body", "send api_key, retrieval_password or both".into()));
+        }
+        if let Some(key) = &self.api_key {
+            if key.len() < SET_API_KEY_MIN || key.len() > SET_SECRET_MAX {
+                let got = key.len();
+                return Err(problem(
+                    "api_key",
+                    format!("api_key must have {SET_API_KEY_MIN}–{SET_SECRET_MAX} characters (got {got})"),
+                ));
+            }
+            if !key.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(problem("api_key", "api_key may hold only printable ASCII characters, no spaces".into()));
+            }
+        }
+        if let Some(password) = &self.retrieval_password {
+            if password.len() > SET_SECRET_MAX {
+                return Err(problem(
+                    "retrieval_password",
+                    format!("retrieval_password must be at most {SET_SECRET_MAX} bytes"),
+                ));
+            }
+            if password.chars().any(char::is_control) {
+                return Err(problem(
+                    "retrieval_password",
+                    "retrieval_password must not hold control characters".into(),
+                ));
+            }
+            let letters = crate::validate::fold_passphrase(password).chars().filter(|c| *c != '-').count();
+            if letters < SET_PASSWORD_MIN {
+                return Err(problem(
+                    "retrieval_password",
+                    format!("retrieval_password must have at least {SET_PASSWORD_MIN} letters or digits"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A command the operator hands to the customer or runs on the node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,6 +155,31 @@ mod tests {
         let creds = Credentials { api_key: Some("fh_secret".into()), retrieval_password: Some("alma-kert".into()) };
         let text = format!("{creds:?}");
         assert!(!text.contains("fh_secret") && !text.contains("alma"), "{text}");
+    }
+
+    #[test]
+    fn set_credentials_are_checked_without_repeating_them() {
+        let key = "legacy-key-0123456789abcdef";
+        let ok =
+            SetCredentials { api_key: Some(key.into()), retrieval_password: Some("alma-kerék-madár-felhő".into()) };
+        assert_eq!(ok.validate(), Ok(()));
+        assert!(!format!("{ok:?}").contains("legacy") && !format!("{ok:?}").contains("alma"));
+        let field = |api_key: Option<&str>, password: Option<&str>| {
+            let request =
+                SetCredentials { api_key: api_key.map(String::from), retrieval_password: password.map(String::from) };
+            request.validate().map_err(|e| {
+                assert!(!api_key.is_some_and(|k| e.message.contains(k)), "{}", e.message);
+                e.field
+            })
+        };
+        assert_eq!(field(None, None), Err("body".into()));
+        assert_eq!(field(Some(&"k".repeat(SET_API_KEY_MIN - 1)), None), Err("api_key".into()));
+        assert_eq!(field(Some(&"k".repeat(SET_API_KEY_MIN)), None), Ok(()));
+        assert_eq!(field(Some(&"k".repeat(SET_SECRET_MAX + 1)), None), Err("api_key".into()));
+        assert_eq!(field(Some("legacy key with spaces 0123456"), None), Err("api_key".into()));
+        assert_eq!(field(None, Some("alma-kert")), Ok(()));
+        assert_eq!(field(None, Some("a-b-c-d-e-f-g")), Err("retrieval_password".into()));
+        assert_eq!(field(None, Some("alma\nkerék-madár")), Err("retrieval_password".into()));
     }
 
     #[test]

@@ -122,8 +122,8 @@ impl std::fmt::Display for Severity {
 }
 
 /// `POST /api/v1/event`. Type and severity are strings so that an unknown value gets an answer
-/// listing the accepted ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// listing the accepted ones. The original hub's `details_json` and `source` are read too.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventIn {
     pub customer_id: String,
@@ -138,14 +138,40 @@ pub struct EventIn {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Option<serde_json::Value>,
+    /// The original hub's name for `details`: the object itself, or a string holding its JSON
+    /// (an empty string is none). Send `details` or `details_json`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
+    pub details_json: Option<serde_json::Value>,
+    /// What made the event on the node (`controller` when absent). At most 64 letters, digits
+    /// and `-_.:/`; `hub` is kept for the hub's own events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// When it happened; the hub's clock when absent or in the future.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
+/// The source of the events the hub makes itself.
+pub const HUB_SOURCE: &str = "hub";
+/// The source of a controller's event that names none.
+pub const CONTROLLER_SOURCE: &str = "controller";
+/// The longest `source` accepted, in bytes.
+pub const SOURCE_MAX: usize = 64;
+
+/// A posted event, checked: what the hub stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidEvent {
+    pub event_type: EventType,
+    pub severity: Severity,
+    /// A JSON object (empty when none was sent).
+    pub details: serde_json::Map<String, serde_json::Value>,
+    pub source: String,
+}
+
 impl EventIn {
     /// Checks every field; the error is `(field, message)`.
-    pub fn validate(&self) -> Result<(EventType, Severity), (&'static str, String)> {
+    pub fn validate(&self) -> Result<ValidEvent, (&'static str, String)> {
         crate::validate::customer_id(&self.customer_id).map_err(|m| ("customer_id", m))?;
         let accepted = || EventType::controller_types().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
         let event_type = EventType::parse(&self.event_type).map_err(|_| {
@@ -156,16 +182,48 @@ impl EventIn {
         }
         let severity = Severity::parse(&self.severity).map_err(|m| ("severity", m))?;
         crate::validate::max_len("message", &self.message, MESSAGE_MAX).map_err(|m| ("message", m))?;
-        if let Some(details) = &self.details {
-            if !details.is_object() && !details.is_null() {
-                return Err(("details", "details must be a JSON object".into()));
-            }
-            let size = details.to_string().len();
-            if size > DETAILS_MAX {
-                return Err(("details", format!("details must be at most {DETAILS_MAX} bytes (got {size})")));
-            }
+        Ok(ValidEvent { event_type, severity, details: self.details_object()?, source: self.source_name()? })
+    }
+
+    /// `details` or `details_json` as one object.
+    fn details_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, (&'static str, String)> {
+        let from_json = match &self.details_json {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+            Some(serde_json::Value::String(s)) => Some(
+                serde_json::from_str::<serde_json::Value>(s)
+                    .map_err(|e| ("details_json", format!("details_json: the string is not JSON: {e}")))?,
+            ),
+            Some(other) => Some(other.clone()),
+        };
+        let details = self.details.clone().filter(|d| !d.is_null());
+        let (field, value) = match (details, from_json) {
+            (Some(_), Some(_)) => return Err(("details_json", "send details or details_json, not both".into())),
+            (Some(d), None) => ("details", d),
+            (None, Some(d)) => ("details_json", d),
+            (None, None) => return Ok(serde_json::Map::new()),
+        };
+        let size = value.to_string().len();
+        let serde_json::Value::Object(map) = value else {
+            return Err((field, format!("{field} must be a JSON object")));
+        };
+        if size > DETAILS_MAX {
+            return Err((field, format!("{field} must be at most {DETAILS_MAX} bytes (got {size})")));
         }
-        Ok((event_type, severity))
+        Ok(map)
+    }
+
+    /// `source`, `controller` when absent or empty.
+    fn source_name(&self) -> Result<String, (&'static str, String)> {
+        let source = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(CONTROLLER_SOURCE);
+        crate::validate::max_len("source", source, SOURCE_MAX).map_err(|m| ("source", m))?;
+        if !source.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+            return Err(("source", "source may hold only letters, digits and -_.:/".into()));
+        }
+        if source.eq_ignore_ascii_case(HUB_SOURCE) {
+            return Err(("source", "source `hub` is kept for the events the hub makes itself".into()));
+        }
+        Ok(source.to_string())
     }
 }
 
@@ -188,7 +246,7 @@ pub struct EventOut {
     pub message: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: serde_json::Value,
-    /// `controller` or `hub`.
+    /// `hub` for the hub's own events; what the controller named (`controller` by default).
     pub source: String,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
@@ -226,9 +284,11 @@ mod tests {
             severity: "error".into(),
             message: "restic exited 1".into(),
             details: Some(serde_json::json!({"exit": 1})),
-            occurred_at: None,
+            ..Default::default()
         };
-        assert_eq!(ok.validate(), Ok((EventType::BackupFailed, Severity::Error)));
+        let valid = ok.validate().unwrap();
+        assert_eq!((valid.event_type, valid.severity), (EventType::BackupFailed, Severity::Error));
+        assert_eq!((valid.details["exit"].clone(), valid.source.as_str()), (serde_json::json!(1), "controller"));
         let bad = |f: fn(&mut EventIn)| {
             let mut e = ok.clone();
             f(&mut e);
@@ -240,5 +300,37 @@ mod tests {
         assert_eq!(bad(|e| e.message = "x".repeat(MESSAGE_MAX + 1)), "message");
         assert_eq!(bad(|e| e.details = Some(serde_json::json!([1]))), "details");
         assert_eq!(bad(|e| e.details = Some(serde_json::json!({"x": "y".repeat(DETAILS_MAX)}))), "details");
+        assert_eq!(bad(|e| e.details_json = Some(serde_json::json!({"also": true}))), "details_json");
+        assert_eq!(bad(|e| e.source = Some("hub".into())), "source");
+        assert_eq!(bad(|e| e.source = Some("HUB".into())), "source");
+        assert_eq!(bad(|e| e.source = Some("a b".into())), "source");
+        assert_eq!(bad(|e| e.source = Some("x".repeat(SOURCE_MAX + 1))), "source");
+    }
+
+    #[test]
+    fn details_json_is_read_as_the_original_hub_sent_it() {
+        let with = |details_json: serde_json::Value| EventIn {
+            customer_id: "kovacs".into(),
+            event_type: "backup_failed".into(),
+            severity: "error".into(),
+            details_json: Some(details_json),
+            source: Some("backup-manager".into()),
+            ..Default::default()
+        };
+        let from_string = with(serde_json::json!(r#"{"exit":1,"repo":"/mnt/backup"}"#)).validate().unwrap();
+        assert_eq!(
+            serde_json::Value::Object(from_string.details),
+            serde_json::json!({"exit": 1, "repo": "/mnt/backup"})
+        );
+        assert_eq!(from_string.source, "backup-manager");
+        let from_object = with(serde_json::json!({"exit": 2})).validate().unwrap();
+        assert_eq!(from_object.details["exit"], 2);
+        assert!(with(serde_json::json!("")).validate().unwrap().details.is_empty());
+        assert!(with(serde_json::Value::Null).validate().unwrap().details.is_empty());
+        assert_eq!(with(serde_json::json!("not json")).validate().unwrap_err().0, "details_json");
+        assert_eq!(with(serde_json::json!("[1,2]")).validate().unwrap_err().0, "details_json");
+        assert_eq!(with(serde_json::json!(7)).validate().unwrap_err().0, "details_json");
+        let big = serde_json::json!({"x": "y".repeat(DETAILS_MAX)}).to_string();
+        assert_eq!(with(serde_json::json!(big)).validate().unwrap_err().0, "details_json");
     }
 }

@@ -15,6 +15,7 @@ pub mod event;
 pub mod history;
 pub mod infra;
 pub mod job;
+pub mod lenient;
 pub mod notification;
 pub mod report;
 pub mod status;

@@ -1,12 +1,16 @@
 //! The periodic status report a controller pushes (`POST /api/v1/report`).
 //!
-//! Only `customer_id` and `health` are required. Fields this version does not know are accepted:
-//! the hub stores the report's JSON as it arrived, so newer controllers are never refused.
+//! Reports are read leniently ([`ReportIn::read`]): only `customer_id` can refuse one. A field of
+//! the wrong type or out of range is dropped from the typed report and named in a warning; the
+//! hub stores the report's JSON as it arrived, unknown fields included, so controllers one
+//! version ahead or behind are never refused.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::validate;
+use crate::{lenient, validate};
 
 /// The health a controller declares for its node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -18,6 +22,10 @@ pub enum Health {
     Warn,
     Fail,
 }
+
+/// The health stored for a report that declared none (or one the hub does not know); it counts
+/// as WARN.
+pub const HEALTH_UNKNOWN: &str = "unknown";
 
 impl Health {
     pub fn as_str(self) -> &'static str {
@@ -54,7 +62,11 @@ pub struct ReportIn {
     /// When the controller made the report (RFC 3339); the hub's receive time when absent.
     #[serde(default)]
     pub reported_at: Option<DateTime<Utc>>,
-    pub health: Health,
+    /// Controllers should send it; a report without it (or with an unknown value) is stored with
+    /// health unknown, which the dashboard shows as WARN.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Health, required = true))]
+    pub health: Option<Health>,
     /// `false` while the operator paused monitoring on the node.
     #[serde(default = "default_true")]
     pub monitoring_enabled: bool,
@@ -180,6 +192,10 @@ pub struct ReportAccepted {
     pub ok: bool,
     /// The operator blocked this customer; the controller enters limited mode after a grace period.
     pub customer_blocked: bool,
+    /// The fields that were dropped from the typed report (wrong type or out of range), each as
+    /// `path: problem`; they are still in the stored JSON. Absent when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Limits on the parts of a report, so one report cannot grow the database without bound.
@@ -189,68 +205,90 @@ pub const MAX_CHECKS: usize = 256;
 pub const MAX_TEXT: usize = 1024;
 
 impl ReportIn {
-    /// Checks the report's values; the error names the field that is wrong.
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        let field_err = |field: &str, msg: String| Err((field.to_string(), msg));
-        if let Err(msg) = validate::customer_id(&self.customer_id) {
-            return field_err("customer_id", msg);
+    /// Reads a report leniently. Only a missing or invalid `customer_id`, or a body that is not a
+    /// JSON object, refuses it: `Err((field, message))`. Every other field that is of the wrong
+    /// type or out of range is dropped and named in the warnings (`system.cpu_percent: expected
+    /// a number`); lists longer than their limit keep their first entries.
+    pub fn read(body: &Value) -> Result<(ReportIn, Vec<String>), (String, String)> {
+        let refuse = |field: &str, message: String| Err((field.to_string(), message));
+        let Some(object) = body.as_object() else {
+            return refuse("body", "the report must be a JSON object".into());
+        };
+        let customer_id = match object.get("customer_id") {
+            Some(Value::String(id)) => id.clone(),
+            Some(_) => return refuse("customer_id", "customer_id must be a string".into()),
+            None => return refuse("customer_id", "customer_id is required".into()),
+        };
+        if let Err(msg) = validate::customer_id(&customer_id) {
+            return refuse("customer_id", msg);
         }
-        for (field, value) in [
-            ("hostname", &self.hostname),
-            ("controller_version", &self.controller_version),
-            ("controller_url", &self.controller_url),
-        ] {
-            if let Some(v) = value {
-                if let Err(msg) = validate::max_len(field, v, MAX_TEXT) {
-                    return field_err(field, msg);
-                }
-            }
-        }
-        if let Some(url) = &self.controller_url {
-            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-                return field_err("controller_url", "controller_url must start with http:// or https://".into());
-            }
-        }
-        if let Some(sys) = &self.system {
-            for (field, value) in [
-                ("system.cpu_percent", sys.cpu_percent),
-                ("system.load_1", sys.load_1),
-                ("system.load_5", sys.load_5),
-                ("system.load_15", sys.load_15),
-            ] {
-                if let Some(v) = value {
-                    if !v.is_finite() || v < 0.0 {
-                        return field_err(field, format!("{field} must be a non-negative number"));
+        let mut warnings = Vec::new();
+        // Lists are read one entry at a time, so each round of the lenient reader stays small.
+        let mut rest = object.clone();
+        let storage = read_list::<StorageInfo>(rest.remove("storage"), "storage", MAX_STORAGE, &mut warnings);
+        let containers = read_list(rest.remove("containers"), "containers", MAX_CONTAINERS, &mut warnings);
+        let checks = read_list(rest.remove("checks"), "checks", MAX_CHECKS, &mut warnings);
+        let mut report = lenient::read::<ReportIn>(Value::Object(rest), "", &mut warnings)
+            .unwrap_or_else(|| ReportIn { monitoring_enabled: true, ..Default::default() });
+        report.customer_id = customer_id;
+        report.storage = storage
+            .into_iter()
+            .map(|(i, mut disk)| {
+                if let (Some(used), Some(total)) = (disk.used_bytes, disk.total_bytes) {
+                    if used > total {
+                        warnings.push(format!("storage[{i}].used_bytes: more than total_bytes"));
+                        disk.used_bytes = None;
                     }
+                }
+                disk
+            })
+            .collect();
+        report.containers = containers.into_iter().map(|(_, c)| c).collect();
+        report.checks = checks.into_iter().map(|(_, c)| c).collect();
+        report.drop_out_of_range(&mut warnings);
+        Ok((report, warnings))
+    }
+
+    /// Drops the values outside their range, naming each in `warnings`.
+    fn drop_out_of_range(&mut self, warnings: &mut Vec<String>) {
+        for (field, value) in [
+            ("hostname", &mut self.hostname),
+            ("controller_version", &mut self.controller_version),
+            ("controller_url", &mut self.controller_url),
+        ] {
+            let problem = match value.as_deref() {
+                Some(v) if v.len() > MAX_TEXT => format!("longer than {MAX_TEXT} bytes"),
+                Some(v) if v.contains('\0') => "contains a NUL character".into(),
+                Some(v)
+                    if field == "controller_url"
+                        && !(v.is_empty() || v.starts_with("http://") || v.starts_with("https://")) =>
+                {
+                    "expected an http:// or https:// URL".into()
+                }
+                _ => continue,
+            };
+            warnings.push(format!("{field}: {problem}"));
+            *value = None;
+        }
+        if let Some(sys) = &mut self.system {
+            for (field, value) in [
+                ("system.cpu_percent", &mut sys.cpu_percent),
+                ("system.load_1", &mut sys.load_1),
+                ("system.load_5", &mut sys.load_5),
+                ("system.load_15", &mut sys.load_15),
+            ] {
+                if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                    warnings.push(format!("{field}: expected a number, 0 or more"));
+                    *value = None;
                 }
             }
             if let (Some(used), Some(total)) = (sys.memory_used_bytes, sys.memory_total_bytes) {
                 if used > total {
-                    return field_err(
-                        "system.memory_used_bytes",
-                        "system.memory_used_bytes must not exceed system.memory_total_bytes".into(),
-                    );
+                    warnings.push("system.memory_used_bytes: more than system.memory_total_bytes".into());
+                    sys.memory_used_bytes = None;
                 }
             }
         }
-        if self.storage.len() > MAX_STORAGE {
-            return field_err("storage", format!("storage may list at most {MAX_STORAGE} drives"));
-        }
-        for (i, disk) in self.storage.iter().enumerate() {
-            if let (Some(used), Some(total)) = (disk.used_bytes, disk.total_bytes) {
-                if used > total {
-                    let field = format!("storage[{i}].used_bytes");
-                    return field_err(&field, format!("{field} must not exceed total_bytes"));
-                }
-            }
-        }
-        if self.containers.len() > MAX_CONTAINERS {
-            return field_err("containers", format!("containers may list at most {MAX_CONTAINERS} entries"));
-        }
-        if self.checks.len() > MAX_CHECKS {
-            return field_err("checks", format!("checks may list at most {MAX_CHECKS} entries"));
-        }
-        Ok(())
     }
 
     /// The fullest drive's used share in percent.
@@ -274,25 +312,119 @@ impl ReportIn {
     }
 }
 
+/// The entries of a list field that can be read, with their index in the list as sent. A field
+/// that is not a list, an entry that is not of its shape, and entries over `max` are dropped and
+/// named in `warnings`.
+fn read_list<T: DeserializeOwned>(
+    value: Option<Value>,
+    field: &str,
+    max: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<(usize, T)> {
+    let items = match value {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            warnings.push(format!("{field}: expected a list"));
+            return Vec::new();
+        }
+    };
+    if items.len() > max {
+        warnings.push(format!("{field}: more than {max} entries; the first {max} are kept"));
+    }
+    items
+        .into_iter()
+        .take(max)
+        .enumerate()
+        .filter_map(|(i, item)| lenient::read(item, &format!("{field}[{i}]"), warnings).map(|typed| (i, typed)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn read(body: Value) -> (ReportIn, Vec<String>) {
+        ReportIn::read(&body).expect("accepted")
+    }
 
     #[test]
-    fn only_customer_id_and_health_are_required() {
-        let r: ReportIn = serde_json::from_str(r#"{"customer_id":"a","health":"ok"}"#).unwrap();
+    fn only_customer_id_is_required() {
+        let (r, warnings) = read(json!({"customer_id": "a", "health": "ok"}));
         assert!(r.monitoring_enabled);
-        assert!(r.validate().is_ok());
-        assert!(serde_json::from_str::<ReportIn>(r#"{"customer_id":"a"}"#).is_err());
-        assert!(serde_json::from_str::<ReportIn>(r#"{"health":"ok"}"#).is_err());
+        assert_eq!((r.health, warnings.len()), (Some(Health::Ok), 0));
+        let (r, warnings) = read(json!({"customer_id": "a"}));
+        assert_eq!((r.health, warnings.len()), (None, 0), "no health is unknown, not a refusal");
+        for body in [json!({"health": "ok"}), json!({"customer_id": 7}), json!({"customer_id": "Bad"}), json!([1])] {
+            let (field, _) = ReportIn::read(&body).unwrap_err();
+            assert!(field == "customer_id" || field == "body", "{body}");
+        }
     }
 
     #[test]
     fn unknown_fields_are_accepted() {
-        let r: ReportIn =
-            serde_json::from_str(r#"{"customer_id":"a","health":"warn","gpu":{"x":1},"system":{"fan_rpm":3}}"#)
-                .unwrap();
-        assert_eq!(r.health, Health::Warn);
+        let (r, warnings) = read(json!({"customer_id":"a","health":"warn","gpu":{"x":1},"system":{"fan_rpm":3}}));
+        assert_eq!((r.health, warnings.len()), (Some(Health::Warn), 0));
+    }
+
+    #[test]
+    fn wrong_types_are_dropped_and_named() {
+        let (r, warnings) = read(json!({
+            "customer_id": "a", "health": "sick", "hostname": 42, "monitoring_enabled": "yes",
+            "system": {"cpu_percent": "high", "load_1": 0.5, "memory_total_bytes": -1},
+            "storage": [{"label": "data", "used_bytes": "lots"}, "sda", {"label": "backup", "total_bytes": 10}],
+            "containers": {"nextcloud": "running"},
+            "checks": [{"name": "disk", "status": "ok"}, {"status": "ok"}],
+            "backup": {"last_backup_at": "yesterday", "last_backup_ok": true},
+            "reported_at": 1700000000,
+        }));
+        assert_eq!(r.health, None);
+        assert_eq!(r.hostname, None);
+        assert!(r.monitoring_enabled);
+        let sys = r.system.as_ref().unwrap();
+        assert_eq!((sys.cpu_percent, sys.load_1, sys.memory_total_bytes), (None, Some(0.5), None));
+        let labels: Vec<_> = r.storage.iter().map(|d| d.label.as_deref().unwrap()).collect();
+        assert_eq!(labels, ["data", "backup"]);
+        assert_eq!(r.storage[0].used_bytes, None);
+        assert!(r.containers.is_empty());
+        assert_eq!(r.checks.len(), 1);
+        assert_eq!(r.backup.as_ref().unwrap().last_backup_ok, Some(true));
+        assert_eq!(r.reported_at, None);
+        for expected in [
+            "health: expected one of `ok`, `warn`, `fail`",
+            "hostname: expected a string",
+            "monitoring_enabled: expected true or false",
+            "system.cpu_percent: expected a number",
+            "system.memory_total_bytes: expected a whole number, 0 or more",
+            "storage[0].used_bytes: expected a whole number, 0 or more",
+            "storage[1]: expected an object",
+            "containers: expected a list",
+            "checks[1]: missing field `name`",
+            "backup.last_backup_at: input contains invalid characters",
+        ] {
+            assert!(warnings.iter().any(|w| w == expected), "{expected:?} not in {warnings:#?}");
+        }
+        assert!(warnings.iter().any(|w| w.starts_with("reported_at: ")), "{warnings:#?}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_dropped_and_named() {
+        let (r, warnings) = read(json!({
+            "customer_id": "a", "health": "ok",
+            "controller_url": "ftp://x", "controller_version": "v\u{0}", "hostname": "h".repeat(MAX_TEXT + 1),
+            "system": {"cpu_percent": -1.0, "memory_used_bytes": 9, "memory_total_bytes": 8},
+            "storage": [{"used_bytes": 2, "total_bytes": 1}],
+            "checks": (0..MAX_CHECKS + 3).map(|i| json!({"name": format!("c{i}"), "status": "ok"})).collect::<Vec<_>>(),
+        }));
+        assert_eq!((r.controller_url, r.controller_version, r.hostname), (None, None, None));
+        let sys = r.system.unwrap();
+        assert_eq!((sys.cpu_percent, sys.memory_used_bytes, sys.memory_total_bytes), (None, None, Some(8)));
+        assert_eq!(r.storage[0].used_bytes, None);
+        assert_eq!(r.checks.len(), MAX_CHECKS);
+        assert_eq!(warnings.len(), 7, "{warnings:#?}");
+        assert!(warnings.contains(&"storage[0].used_bytes: more than total_bytes".to_string()));
+        assert!(warnings.contains(&"system.cpu_percent: expected a number, 0 or more".to_string()));
     }
 
     #[test]
@@ -313,18 +445,5 @@ mod tests {
         assert_eq!(r.fullest_disk_percent(), Some(90.0));
         assert_eq!(r.container_counts(), (1, 2));
         assert_eq!(r.memory_percent(), None);
-    }
-
-    #[test]
-    fn validation_names_the_field() {
-        let mut r = ReportIn { customer_id: "a".into(), ..Default::default() };
-        r.system = Some(SystemInfo { cpu_percent: Some(-1.0), ..Default::default() });
-        assert_eq!(r.validate().unwrap_err().0, "system.cpu_percent");
-        r.system = None;
-        r.storage = vec![StorageInfo { used_bytes: Some(2), total_bytes: Some(1), ..Default::default() }];
-        assert_eq!(r.validate().unwrap_err().0, "storage[0].used_bytes");
-        r.storage.clear();
-        r.customer_id = "Bad".into();
-        assert_eq!(r.validate().unwrap_err().0, "customer_id");
     }
 }

@@ -144,7 +144,7 @@ pub async fn bare_server(listen: SocketAddr) -> Result<()> {
         "/api/v1/report",
         post(|body: Bytes| async move {
             match serde_json::from_slice::<ReportIn>(&body) {
-                Ok(_) => Ok(Json(ReportAccepted { ok: true, customer_blocked: false })),
+                Ok(_) => Ok(Json(ReportAccepted { ok: true, customer_blocked: false, warnings: Vec::new() })),
                 Err(_) => Err(StatusCode::BAD_REQUEST),
             }
         }),

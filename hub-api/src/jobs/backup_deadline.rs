@@ -68,7 +68,7 @@ impl Job for BackupDeadline {
                     severity: Severity::Warning,
                     message: message.to_string(),
                     details_json: serde_json::json!({ "since": midnight, "expected": done.as_str() }).to_string(),
-                    source: "hub",
+                    source: hub_shared::event::HUB_SOURCE.into(),
                     occurred_at: now_ms,
                     received_at: now_ms,
                 };

@@ -101,7 +101,7 @@ impl Job for Staleness {
                     "previous_state": from.as_str(),
                 })
                 .to_string(),
-                source: "hub",
+                source: hub_shared::event::HUB_SOURCE.into(),
                 occurred_at: if to == NodeState::Ok { c.received_at } else { now_ms },
                 received_at: now_ms,
             };

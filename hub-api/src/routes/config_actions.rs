@@ -1,5 +1,5 @@
 //! Actions on one customer config: block and unblock, rotate the API key or the retrieval
-//! password, reveal the credentials, preview the generated YAML, create a config from a manual
+//! password or set them to given values, reveal the credentials, preview the generated YAML, create a config from a manual
 //! customer's latest report, and clear a recovery lock-out. Every action is audited.
 
 use axum::extract::State;
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_shared::audit::AuditAction;
 use hub_shared::config::{ConfigCreated, ConfigFields, CustomerConfig};
-use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials};
+use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials, SetCredentials};
 use hub_shared::validate;
 use hub_shared::ApiError;
 
@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::customer_secrets::{api_key_context, open_optional, retrieval_password_context};
 use crate::customers::{self, no_config, operator_audit, ConfigAction};
 use crate::error::{AppError, Result};
-use crate::extract::{ClientIp, CustomerId};
+use crate::extract::{ApiJson, ClientIp, CustomerId};
 use crate::state::AppState;
 
 /// Block a customer: hidden from the dashboard, no notifications, reports still stored, and the
@@ -113,6 +113,38 @@ pub async fn rotate_retrieval_password(
 ) -> Result<Json<Credentials>> {
     caller.require_operator()?;
     Ok(Json(customers::run_action(&state, &id, ConfigAction::RotateRetrievalPassword, &ip).await?))
+}
+
+/// Set the customer's API key and/or retrieval password to given values, such as the ones the
+/// original hub issued, so controllers in the field keep working after the switch. Set values
+/// are sealed and checked exactly like generated ones; the request is audited, its values never
+/// logged. Keys shorter than 24 characters are refused.
+#[utoipa::path(
+    put, path = "/api/v1/configs/{customer_id}/credentials", tag = "configs",
+    params(("customer_id" = String, Path, description = "Customer id")),
+    request_body = SetCredentials,
+    security(("operator_session" = [])),
+    responses(
+        (status = 200, body = CustomerConfig),
+        (status = 400, description = "Malformed id or JSON", body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
+        (status = 404, description = "No config for this customer", body = ApiError),
+        (status = 409, description = "Another customer has this API key", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+        (status = 422, description = "Neither value sent, a key shorter than 24 characters, the global key, or a weak password", body = ApiError),
+    )
+)]
+pub async fn set_credentials(
+    State(state): State<AppState>,
+    caller: Caller,
+    ip: ClientIp,
+    CustomerId(id): CustomerId,
+    body: ApiJson<SetCredentials>,
+) -> Result<Json<CustomerConfig>> {
+    caller.require_operator()?;
+    customers::set_credentials(&state, &id, &body.value, &ip).await?;
+    Ok(Json(customers::load_view(&state, &id).await?))
 }
 
 /// Show the customer's API key and retrieval password, with the setup commands filled in.

@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use hub_shared::customer::{CustomerDetail, CustomerList, CustomerSummary};
 use hub_shared::history::{History, HistoryPoint, Period};
+use hub_shared::report::Health;
 use hub_shared::{node_status, ApiError, StatusInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,13 +28,14 @@ pub fn summarize(
     now: i64,
     stale_ms: i64,
 ) -> Result<CustomerSummary> {
-    let health = latest.map(LatestRow::health).transpose()?;
+    let health = latest.map(LatestRow::health).transpose()?.flatten();
     let blocked = config.is_some_and(ConfigRow::blocked);
     let status = node_status(
         StatusInput {
             blocked,
             last_report_ms: latest.map(|l| l.received_at),
-            health: health.unwrap_or_default(),
+            // A report without a health the hub knows counts as WARN.
+            health: health.unwrap_or(Health::Warn),
             monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),
         },
         now,

@@ -18,7 +18,8 @@ use crate::store::{EventFilter, EventRow, NewEvent};
 ///
 /// Stored at once (for a blocked customer too) and answered without waiting for any email: the
 /// notification dispatcher picks it up in the background. A controller's key may post only for
-/// its own customer; the five hub-only types are refused.
+/// its own customer; the five hub-only types are refused. The original hub's `details_json` (an
+/// object or a string holding one) is read as `details`, and `source` is kept (`hub` is reserved).
 #[utoipa::path(
     post, path = "/api/v1/event", tag = "events",
     request_body = EventIn,
@@ -39,23 +40,19 @@ pub async fn post_event(
     body: ApiJson<EventIn>,
 ) -> Result<Json<EventAccepted>> {
     let event = body.value;
-    let (event_type, severity) = event.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
+    let valid = event.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&event.customer_id)?;
     let now = chrono::Utc::now().timestamp_millis();
     let occurred_at = event.occurred_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
-    let details = match &event.details {
-        Some(d) if d.is_object() => d.to_string(),
-        _ => "{}".to_string(),
-    };
     let id = state
         .store()
         .insert_event(&NewEvent {
             customer_id: event.customer_id,
-            event_type,
-            severity,
+            event_type: valid.event_type,
+            severity: valid.severity,
             message: event.message,
-            details_json: details,
-            source: "controller",
+            details_json: serde_json::Value::Object(valid.details).to_string(),
+            source: valid.source,
             occurred_at,
             received_at: now,
         })

@@ -16,37 +16,43 @@ use crate::store::ReportRow;
 /// Stored once committed: the answer comes only after the report is durable. Unknown fields are
 /// kept and returned by the customer detail endpoint. A `reported_at` in the future is recorded
 /// as the time the hub received the report.
+///
+/// Read leniently, so a controller one version ahead or behind keeps reporting: only
+/// `customer_id` (and the key) can refuse a report. The schema is what controllers should send,
+/// but any other field of the wrong type or out of range is dropped from the hub's summary,
+/// kept in the stored JSON, and named in the answer's `warnings`; a missing or unknown `health`
+/// is stored as unknown (WARN on the dashboard); lists over their limit keep their first
+/// entries. Bodies that are not JSON objects, or over 1 MiB, are still refused.
 #[utoipa::path(
     post, path = "/api/v1/report", tag = "reports",
     request_body = ReportIn,
     security(("controller_key" = []), ("global_key" = [])),
     responses(
-        (status = 200, description = "Stored", body = ReportAccepted),
-        (status = 400, description = "Malformed JSON", body = ApiError),
+        (status = 200, description = "Stored; `warnings` names the fields that were dropped", body = ReportAccepted),
+        (status = 400, description = "Malformed JSON, or JSON the hub cannot store", body = ApiError),
         (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer", body = ApiError),
         (status = 413, description = "Body over 1 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
-        (status = 422, description = "A field is missing or invalid; the message names it", body = ApiError),
+        (status = 422, description = "`customer_id` is missing or invalid, or the body is not an object", body = ApiError),
     )
 )]
 pub async fn post_report(
     State(state): State<AppState>,
     caller: Caller,
-    body: ApiJson<ReportIn>,
+    body: ApiJson<serde_json::Value>,
 ) -> Result<Json<ReportAccepted>> {
-    let report = body.value;
-    report.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
+    // The body was read as a JSON value, so what is stored can be read again (numbers in range,
+    // nesting within serde_json's limit).
+    let (report, warnings) = ReportIn::read(&body.value).map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&report.customer_id)?;
-    // Unknown fields were skipped unchecked; they are stored and served back, so they must be
-    // JSON the hub can read again (numbers in range, nesting within serde_json's limit).
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&body.raw) {
-        return Err(AppError::invalid("body", format!("body: unreadable value in an unknown field: {e}")));
+    if !warnings.is_empty() {
+        tracing::debug!(customer_id = %report.customer_id, ?warnings, "report stored without some fields");
     }
     let raw = String::from_utf8(body.raw.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8".into()))?;
     let now = chrono::Utc::now().timestamp_millis();
     let row = ReportRow::from_report(&report, raw, now);
     let blocked = state.store().config(&report.customer_id).await?.is_some_and(|c| c.blocked());
     state.ingest().submit(row).await?;
-    Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked }))
+    Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked, warnings }))
 }

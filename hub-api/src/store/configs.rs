@@ -271,6 +271,48 @@ impl Store {
         finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
+    /// Replaces the API key and/or the retrieval password (hash and sealed copy of each) in one
+    /// transaction; [`no_config`] when the config does not exist. A key another customer has is a
+    /// unique violation (409).
+    pub async fn set_credentials(
+        &self,
+        customer_id: &str,
+        api_key: Option<(&str, &str)>,
+        retrieval_password: Option<(&str, &str)>,
+        now: i64,
+        audit: &AuditRecord,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 1;
+        if let Some((hash, sealed)) = api_key {
+            let done = sqlx::query(
+                "UPDATE customer_configs SET api_key_hash = $2, api_key_enc = $3, updated_at = $4 \
+                 WHERE customer_id = $1",
+            )
+            .bind(customer_id)
+            .bind(hash)
+            .bind(sealed)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            changed = changed.min(done.rows_affected());
+        }
+        if let Some((hash, sealed)) = retrieval_password {
+            let done = sqlx::query(
+                "UPDATE customer_configs SET retrieval_password_hash = $2, retrieval_password_enc = $3, \
+                    updated_at = $4 WHERE customer_id = $1",
+            )
+            .bind(customer_id)
+            .bind(hash)
+            .bind(sealed)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            changed = changed.min(done.rows_affected());
+        }
+        finish(tx, customer_id, changed, audit).await
+    }
+
     /// Deletes a config (its reports and infra backups stay); [`no_config`] when it does not exist.
     pub async fn delete_config(&self, customer_id: &str, audit: &AuditRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;

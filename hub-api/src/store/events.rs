@@ -15,8 +15,8 @@ pub struct NewEvent {
     pub severity: Severity,
     pub message: String,
     pub details_json: String,
-    /// `controller` or `hub`.
-    pub source: &'static str,
+    /// `hub` for the hub's own events; what the controller named otherwise.
+    pub source: String,
     pub occurred_at: i64,
     pub received_at: i64,
 }
@@ -216,7 +216,7 @@ pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, e: &NewEven
     .bind(e.severity.as_str())
     .bind(&e.message)
     .bind(&e.details_json)
-    .bind(e.source)
+    .bind(&e.source)
     .bind(e.occurred_at)
     .bind(e.received_at)
     .fetch_one(&mut **tx)

@@ -1,7 +1,7 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
 use chrono::{DateTime, Utc};
-use hub_shared::report::{Health, ReportIn};
+use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{permille, Result, RowKey, Store};
@@ -38,7 +38,7 @@ impl ReportRow {
             hostname: report.hostname.clone(),
             controller_version: report.controller_version.clone(),
             controller_url: report.controller_url.clone(),
-            health: report.health.as_str(),
+            health: report.health.map_or(HEALTH_UNKNOWN, Health::as_str),
             monitoring_enabled: report.monitoring_enabled,
             reported_at,
             received_at: now,
@@ -80,8 +80,12 @@ impl LatestRow {
         RowKey::new("report_latest", &self.customer_id)
     }
 
-    pub fn health(&self) -> Result<Health> {
-        self.key().known("health", &self.health, Health::parse)
+    /// The node's health; `None` when its report had none (counted as WARN by the status rule).
+    pub fn health(&self) -> Result<Option<Health>> {
+        if self.health == HEALTH_UNKNOWN {
+            return Ok(None);
+        }
+        self.key().known("health", &self.health, Health::parse).map(Some)
     }
 
     /// When the latest report arrived.

@@ -134,7 +134,7 @@ fn event(severity: Severity) -> NewEvent {
         severity,
         message: "restic failed".into(),
         details_json: "{}".into(),
-        source: "controller",
+        source: "controller".into(),
         occurred_at: 1_700_000_000_000,
         received_at: 1_700_000_000_000,
     }

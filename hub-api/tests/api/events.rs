@@ -67,6 +67,49 @@ async fn events_are_stored_and_read_back_newest_first() {
 }
 
 #[tokio::test]
+async fn the_original_hubs_event_shape_keeps_details_json_and_source() {
+    let mut hub = spawn_hub().await;
+    add_customer(&hub, "kovacs", KOVACS_KEY, "active").await;
+    // As controllers built for the original hub post it: details as a JSON string, and a source.
+    let original = json!({
+        "customer_id": "kovacs", "event_type": "backup_failed", "severity": "error",
+        "message": "restic exited with status 1",
+        "details_json": "{\"exit_code\":1,\"repository\":\"/mnt/backup\"}",
+        "source": "backup-manager",
+    });
+    assert_eq!(post_event(&hub, KOVACS_KEY, &original).await.status(), 200);
+    let mut as_object = original.clone();
+    as_object["details_json"] = json!({"disk": "sdb"});
+    as_object["event_type"] = json!("disk_missing");
+    as_object.as_object_mut().unwrap().remove("source");
+    assert_eq!(post_event(&hub, KOVACS_KEY, &as_object).await.status(), 200);
+    let mut empty = original.clone();
+    empty["details_json"] = json!("");
+    empty["event_type"] = json!("app_updated");
+    empty["severity"] = json!("info");
+    assert_eq!(post_event(&hub, KOVACS_KEY, &empty).await.status(), 200);
+
+    let mut both = original.clone();
+    both["details"] = json!({"exit_code": 2});
+    expect_error(post_event(&hub, KOVACS_KEY, &both).await, 422, "details_json").await;
+    let mut not_json = original.clone();
+    not_json["details_json"] = json!("exit 1");
+    expect_error(post_event(&hub, KOVACS_KEY, &not_json).await, 422, "details_json").await;
+    let mut as_hub = original.clone();
+    as_hub["source"] = json!("hub");
+    expect_error(post_event(&hub, KOVACS_KEY, &as_hub).await, 422, "source").await;
+
+    hub.login().await;
+    let events = hub.get_json("/api/v1/customers/kovacs/events", 200).await["events"].clone();
+    assert_eq!(events.as_array().unwrap().len(), 3, "{events}");
+    assert_eq!((&events[0]["details"], &events[0]["source"]), (&json!({}), &json!("backup-manager")));
+    assert_eq!((&events[1]["details"], &events[1]["source"]), (&json!({"disk": "sdb"}), &json!("controller")));
+    assert_eq!(events[2]["details"], json!({"exit_code": 1, "repository": "/mnt/backup"}));
+    assert_eq!(events[2]["source"], "backup-manager");
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn the_cursor_pages_through_every_event_once() {
     let mut hub = spawn_hub().await;
     for i in 0..7 {
@@ -185,7 +228,7 @@ async fn the_customer_list_counts_errors_and_warnings_of_the_last_day() {
             severity: hub_shared::Severity::Error,
             message: String::new(),
             details_json: "{}".into(),
-            source: "controller",
+            source: "controller".into(),
             occurred_at: old,
             received_at: old,
         })

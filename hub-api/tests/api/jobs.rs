@@ -107,7 +107,7 @@ async fn add_event(hub: &TestHub, customer_id: &str, event_type: EventType, at: 
         severity: Severity::Info,
         message: String::new(),
         details_json: "{}".into(),
-        source: "controller",
+        source: "controller".into(),
         occurred_at: at,
         received_at: at,
     };
@@ -176,7 +176,7 @@ async fn prune_deletes_what_is_older_than_the_retention() {
             severity: Severity::Info,
             message: format!("{days} days ago"),
             details_json: "{}".into(),
-            source: "controller",
+            source: "controller".into(),
             occurred_at: at,
             received_at: at,
         };

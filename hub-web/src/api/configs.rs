@@ -1,10 +1,10 @@
-//! Customer management: configs and their actions (block, rotate, reveal, preview, create from
+//! Customer management: configs and their actions (block, rotate, set, reveal, preview, create from
 //! a report, clear a recovery lock-out), infra backup versions and the audit log.
 
 use gloo_net::http::Request;
 use hub_shared::audit::AuditPage;
 use hub_shared::config::{ConfigCreated, ConfigFields, CreateConfigRequest, CustomerConfig};
-use hub_shared::credentials::{Credentials, RevealedCredentials};
+use hub_shared::credentials::{Credentials, RevealedCredentials, SetCredentials};
 use hub_shared::infra::InfraBackupVersions;
 use hub_shared::ApiError;
 
@@ -61,6 +61,12 @@ pub async fn rotate_api_key(id: &str) -> Result<Credentials, ApiError> {
 /// `POST /api/v1/configs/{id}/rotate-retrieval-password`
 pub async fn rotate_retrieval_password(id: &str) -> Result<Credentials, ApiError> {
     post_action(id, "rotate-retrieval-password").await
+}
+
+/// `PUT /api/v1/configs/{id}/credentials`: set the key and/or password to given values (audited)
+pub async fn set_credentials(id: &str, given: &SetCredentials) -> Result<CustomerConfig, ApiError> {
+    let url = format!("{}/credentials", config_path(id)?);
+    send(with_csrf(Request::put(&url)).json(given), On401::SignIn).await
 }
 
 /// `POST /api/v1/configs/{id}/reveal` (audited)

@@ -130,6 +130,17 @@ pub fn EventTimeline(
     }
 }
 
+/// The source beside the event's type: `HUB` for the hub's own events, the name a controller
+/// gave otherwise, nothing for a plain `controller` event.
+fn source_tag(source: &str) -> Option<impl IntoView> {
+    let label = match source {
+        hub_shared::event::CONTROLLER_SOURCE => return None,
+        hub_shared::event::HUB_SOURCE => "HUB".to_string(),
+        other => other.to_string(),
+    };
+    Some(view! { <span class="tag event-source" title="source">{label}</span> })
+}
+
 #[component]
 fn EventItem(event: EventOut, fleet_wide: bool) -> impl IntoView {
     let has_details = event.details.as_object().is_some_and(|o| !o.is_empty());
@@ -143,7 +154,7 @@ fn EventItem(event: EventOut, fleet_wide: bool) -> impl IntoView {
                 {fleet_wide.then(|| view! {
                     <a class="event-customer" href=format!("/customers/{}", event.customer_id)>{event.customer_id.clone()}</a>
                 })}
-                {(event.source == "hub").then(|| view! { <span class="tag">"HUB"</span> })}
+                {source_tag(&event.source)}
                 <time class="muted" title=received>{format::datetime(event.occurred_at)}</time>
             </div>
             {(!event.message.is_empty()).then(|| view! { <p class="event-msg">{event.message.clone()}</p> })}

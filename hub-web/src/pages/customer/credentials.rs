@@ -1,7 +1,8 @@
 //! A managed customer's credentials: hidden until the operator reveals them (the hub writes the
-//! reveal to the audit log), the setup commands with copy buttons, and the rotations.
+//! reveal to the audit log), the setup commands with copy buttons, the rotations, and setting
+//! them to given values (the old hub's, on a cut-over).
 
-use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials, SetupCommand};
+use hub_shared::credentials::{setup_commands, Credentials, RevealedCredentials, SetCredentials, SetupCommand};
 use hub_shared::ApiError;
 use leptos::prelude::*;
 
@@ -101,6 +102,57 @@ pub fn CredentialsCard(id: String) -> impl IntoView {
                     question="The old password stops working at once." on_confirm=rotate_password/>
             </div>
             {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}
+            <SetGivenCredentials id=id on_set=move || revealed.set(None)/>
         </section>
+    }
+}
+
+/// Setting the key and password to values the operator already has, such as the ones the old
+/// hub issued, so the controllers in the field keep working. Empty fields are left as they are.
+#[component]
+fn SetGivenCredentials(id: String, on_set: impl Fn() + Clone + 'static) -> impl IntoView {
+    let api_key = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let saved = RwSignal::new(None::<&'static str>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let given = SetCredentials {
+            api_key: Some(api_key.get_untracked()).filter(|k| !k.is_empty()),
+            retrieval_password: Some(password.get_untracked()).filter(|p| !p.trim().is_empty()),
+        };
+        if let Err(problem) = given.validate() {
+            error.set(Some(ApiError::new("invalid_field", problem.message)));
+            return;
+        }
+        let id = id.clone();
+        let on_set = on_set.clone();
+        saved.set(None);
+        act(busy, error, async move { api::set_credentials(&id, &given).await }, move |_| {
+            api_key.set(String::new());
+            password.set(String::new());
+            saved.set(Some("Saved; the previous values stopped working."));
+            on_set();
+        });
+    };
+    view! {
+        <details class="set-credentials" id="set-credentials">
+            <summary>"Set given values (moving from the old hub)"</summary>
+            <form on:submit=submit>
+                <p class="muted small">"Empty fields stay as they are. Written to the audit log, never the values."</p>
+                <label for="set-api-key">"API key (at least 24 characters)"</label>
+                <input type="password" id="set-api-key" autocomplete="off"
+                    prop:value=move || api_key.get() on:input=move |ev| api_key.set(event_target_value(&ev))/>
+                <label for="set-retrieval-password">"Retrieval password"</label>
+                <input type="password" id="set-retrieval-password" autocomplete="off"
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <div class="actions">
+                    <button type="submit" class="secondary" id="set-credentials-save" disabled=move || busy.get()>"Set"</button>
+                </div>
+            </form>
+            {move || saved.get().map(|text| view! { <p class="ok" id="set-credentials-result">{text}</p> })}
+            {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}
+        </details>
     }
 }

@@ -65,7 +65,8 @@ fn id_untracked(params: Memo<leptos_router::params::ParamsMap>) -> String {
 fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
     let s = detail.summary.clone();
     // The stored JSON as the controller sent it; fields this app does not know are ignored.
-    let report: Option<ReportIn> = detail.report.clone().and_then(|r| serde_json::from_value(r).ok());
+    // Read as leniently as the hub stored it, so one odd field does not hide the cards.
+    let report: Option<ReportIn> = detail.report.as_ref().and_then(|r| ReportIn::read(r).ok()).map(|(r, _)| r);
     let title = s.display_name.clone().unwrap_or_else(|| s.customer_id.clone());
     let now = detail.generated_at;
     view! {
