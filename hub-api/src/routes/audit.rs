@@ -7,10 +7,10 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
+use crate::store::to_time;
 
 pub const DEFAULT_PER_PAGE: u32 = 50;
 pub const MAX_PER_PAGE: u32 = 500;

@@ -12,11 +12,11 @@ use hub_shared::{node_status, ApiError, StatusInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::CustomerId;
 use crate::state::AppState;
+use crate::store::to_time;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;

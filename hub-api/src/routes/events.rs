@@ -8,18 +8,18 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
+use crate::store::to_time;
 use crate::store::{EventFilter, EventRow, NewEvent};
 
 /// Post an event.
 ///
 /// Stored at once (for a blocked customer too) and answered without waiting for any email: the
 /// notification dispatcher picks it up in the background. A controller's key may post only for
-/// its own customer; the five hub-only types are refused.
+/// its own customer; the six hub-only types are refused.
 #[utoipa::path(
     post, path = "/api/v1/event", tag = "events",
     request_body = EventIn,

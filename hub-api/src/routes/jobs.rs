@@ -7,11 +7,11 @@ use axum::Json;
 use hub_shared::job::{JobList, JobRun, JobStatus};
 use hub_shared::ApiError;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::Result;
 use crate::jobs::{self, Schedule};
 use crate::state::AppState;
+use crate::store::to_time;
 
 /// Every background job with its last run.
 ///

@@ -14,4 +14,3 @@ pub mod jobs;
 pub mod notifications;
 pub mod recovery;
 pub mod report;
-

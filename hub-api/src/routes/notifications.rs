@@ -11,16 +11,16 @@ use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::store::to_time;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
+use crate::store::to_time;
 use crate::store::{LogRow, PreferencesRow};
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 27 types.
+/// Replaces what was stored. `enabled_events` may name any of the 28 types.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,
