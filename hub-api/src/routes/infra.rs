@@ -25,8 +25,10 @@ pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
 
 /// Push an infrastructure snapshot.
 ///
-/// Validated (base64 decodes, disk UUIDs are UUIDs, at most 10 MiB), sealed and kept as a new
-/// version; the hub keeps the last ten per customer, so one bad push cannot destroy a good one.
+/// Validated (base64 decodes, disk UUIDs are UUIDs, mount points and bind mounts are absolute
+/// paths without whitespace or control characters, mount options are comma lists of
+/// `[A-Za-z0-9_=.-]`, labels have no control characters, at most 10 MiB), sealed and kept as a
+/// new version; the hub keeps the last ten per customer, so one bad push cannot destroy a good one.
 #[utoipa::path(
     post, path = "/api/v1/infra-backup", tag = "recovery",
     request_body = InfraBackupIn,
