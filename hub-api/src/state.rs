@@ -51,12 +51,13 @@ impl AppState {
         let secret = if configured.is_empty() { stored_session_secret(&store, &cipher).await? } else { configured };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
         let notifier = Notifier::new(EmailClient::from_config(&config.raw.notifications)?);
+        let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
             ingest,
             notifier,
-            session_keys: SessionKeys::new(secret.as_bytes()),
+            session_keys,
             cipher,
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             password_checks: tokio::sync::Semaphore::new(2),

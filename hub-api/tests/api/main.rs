@@ -15,3 +15,4 @@ mod openapi;
 mod postgres;
 mod recovery;
 mod report;
+mod security;
