@@ -42,3 +42,74 @@ async fn a_new_password_hash_ends_the_sessions_made_with_the_old_one() {
         hub.stop().await;
     }
 }
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn answers_that_carry_a_secret_are_never_stored_by_a_cache() {
+    let mut hub = spawn_hub().await;
+    hub.login().await;
+    let created = hub
+        .request(Method::POST, "/api/v1/configs")
+        .json(&serde_json::json!({"customer_id": "kovacs", "display_name": "Kovács", "domain": "kovacs.felhom.eu",
+            "contact_email": "a@example.hu"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(header(&created, "cache-control"), "no-store", "credential creation");
+    let created: serde_json::Value = created.json().await.unwrap();
+    let (key, password) = (created["api_key"].as_str().unwrap(), created["retrieval_password"].as_str().unwrap());
+    let push = hub.bare(Method::POST, "/api/v1/infra-backup").bearer_auth(key).json(&infra_backup("kovacs", "pw"));
+    assert_eq!(push.send().await.unwrap().status(), 200);
+
+    let mut answers = Vec::new();
+    for path in ["/api/v1/config/kovacs", "/api/v1/recovery/kovacs"] {
+        answers.push((path, hub.get_with_password(path, password).await));
+    }
+    for path in ["/api/v1/infra-backup/kovacs", "/api/v1/infra-backup/kovacs/versions"] {
+        answers.push((path, hub.bare(Method::GET, path).bearer_auth(key).send().await.unwrap()));
+    }
+    answers.push(("operator infra-backup", hub.get("/api/v1/infra-backup/kovacs").send().await.unwrap()));
+    for path in ["reveal", "rotate-api-key", "rotate-retrieval-password"] {
+        let res = hub.request(Method::POST, &format!("/api/v1/configs/kovacs/{path}")).send().await.unwrap();
+        answers.push((path, res));
+    }
+    assert_eq!(hub.post_report(REPORT_KEY, &report("manual")).await.status(), 200);
+    answers
+        .push(("from-report", hub.request(Method::POST, "/api/v1/configs/manual/from-report").send().await.unwrap()));
+    for (what, res) in &answers {
+        assert!(res.status().is_success(), "{what}: {}", res.status());
+        assert_eq!(header(res, "cache-control"), "no-store", "{what}");
+    }
+    // A refused retrieval is not stored either.
+    let wrong = hub.get_with_password("/api/v1/recovery/kovacs", "nem-ez-a-jelszo").await;
+    assert_eq!((wrong.status().as_u16(), header(&wrong, "cache-control")), (401, "no-store"));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_web_app_and_the_api_send_security_headers() {
+    let mut hub = spawn_hub().await;
+    let app = hub.get("/customers/kovacs").send().await.unwrap();
+    let csp = header(&app, "content-security-policy").to_string();
+    for part in
+        ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'"]
+    {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") || csp.contains("style-src-attr"), "{csp}");
+    for res in [&app, &hub.get("/api/v1/healthz").send().await.unwrap()] {
+        assert_eq!(header(res, "referrer-policy"), "no-referrer");
+        assert_eq!(header(res, "x-content-type-options"), "nosniff");
+        assert_eq!(header(res, "x-frame-options"), "DENY");
+    }
+    let api = hub.get("/api/v1/healthz").send().await.unwrap();
+    assert_eq!(header(&api, "content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+    let docs = hub.get("/api/docs/").send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(header(&docs, "content-security-policy").contains("frame-ancestors 'none'"));
+    hub.stop().await;
+}
