@@ -144,8 +144,25 @@ pub struct RawRegistry {
     pub token: SecretString,
     pub check_interval: String,
     pub template_interval: String,
-    /// Where `controller.yaml.example` is fetched from; empty keeps the bundled template.
+    /// Where `controller.yaml.example` is fetched from (https); empty keeps the bundled template.
     pub template_url: String,
+    /// Allows an `http://` template URL: for tests and local stand-ins only.
+    pub template_allow_http: bool,
+}
+
+/// The parsed `registry.template_url`: https, or http when `template_allow_http` is set. The
+/// error never repeats the URL (it may hold a token).
+pub fn template_url(registry: &RawRegistry) -> anyhow::Result<reqwest::Url> {
+    let url = reqwest::Url::parse(registry.template_url.trim())
+        .map_err(|e| anyhow!("invalid registry.template_url: not a URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if registry.template_allow_http => Ok(url),
+        _ => bail!(
+            "invalid registry.template_url: must start with https:// (registry.template_allow_http: true allows \
+             http:// for tests)"
+        ),
+    }
 }
 
 impl Default for RawRegistry {
@@ -157,6 +174,7 @@ impl Default for RawRegistry {
             check_interval: "30m".into(),
             template_interval: "1h".into(),
             template_url: String::new(),
+            template_allow_http: false,
         }
     }
 }
@@ -364,6 +382,9 @@ impl Config {
         if !n.from_email.contains('@') {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
+        if !raw.registry.template_url.trim().is_empty() {
+            template_url(&raw.registry)?;
+        }
         let global_key = raw.api.report_api_key.expose_secret();
         if !global_key.is_empty() && global_key.chars().count() < MIN_GLOBAL_KEY_LEN {
             bail!(
@@ -528,6 +549,30 @@ mod tests {
         assert!(!err.contains(short), "the key is not shown: {err}");
         assert!(with(&[("api.report_api_key", "exactly-thirty-two-characters-ok")]).is_ok());
         assert!(with(&[("api.report_api_key", "")]).is_ok(), "no global key at all is allowed");
+    }
+
+    #[test]
+    fn the_template_url_is_https_unless_allowed_for_tests() {
+        let url = |u: &str| ("registry.template_url", u.to_string());
+        let err = |pairs: &[(&str, String)]| {
+            let mut f = Figment::from(Serialized::defaults(RawConfig::default()))
+                .merge(Serialized::default("server.listen", "127.0.0.1:0"));
+            for (k, v) in pairs {
+                f = match v.as_str() {
+                    "true" => f.merge(Serialized::default(k, true)),
+                    _ => f.merge(Serialized::default(k, v)),
+                };
+            }
+            Config::from_figment(f).err().map(|e| e.to_string())
+        };
+        assert_eq!(err(&[url("https://gitea.example/raw/controller.yaml.example")]), None);
+        let plain = err(&[url("http://u:secret-pw@gitea.example/c.yaml?token=secret-q")]).unwrap();
+        assert!(plain.contains("registry.template_url") && plain.contains("https://"), "{plain}");
+        assert!(!plain.contains("secret"), "{plain}");
+        assert!(err(&[url("ftp://gitea.example/c.yaml")]).is_some());
+        assert!(err(&[url("not a url")]).is_some());
+        let allowed = [url("http://127.0.0.1:9/c.yaml"), ("registry.template_allow_http", "true".into())];
+        assert_eq!(err(&allowed), None);
     }
 
     #[test]

@@ -401,11 +401,16 @@ async fn the_retention_job_prunes_old_attempts_and_failed_retrieval_audit_rows()
 const TEMPLATE_PATH: &str = "/admin/felhom-controller/raw/branch/main/controller.yaml.example";
 
 async fn hub_with_registry(server: &MockServer) -> TestHub {
-    let url = format!("{}{TEMPLATE_PATH}", server.uri());
+    hub_with_template_url(format!("{}{TEMPLATE_PATH}", server.uri())).await
+}
+
+async fn hub_with_template_url(url: String) -> TestHub {
     let mut hub = spawn_hub_with(Options {
         password: true,
         tweak: Some(Box::new(move |raw| {
             raw.registry.template_url = url;
+            // The stand-in registry speaks plain HTTP on 127.0.0.1.
+            raw.registry.template_allow_http = true;
             raw.registry.username = "hub".into();
             raw.registry.token = SecretString::from("registry-token");
         })),
@@ -451,6 +456,114 @@ async fn the_template_refresh_fetches_keeps_the_last_good_one_and_survives_failu
         .await;
     assert!(TemplateRefresh.run_once(hub.state(), now).await.is_err());
     assert_eq!(fetch().await.text().await.unwrap(), yaml, "a bad template is not stored");
+    hub.stop().await;
+}
+
+/// Runs the template refresh as the scheduler does and returns its recorded message, which is
+/// what `GET /api/v1/jobs` shows and the log says.
+async fn recorded_refresh(hub: &TestHub) -> String {
+    let now = Utc::now();
+    let due = now.timestamp_millis();
+    assert!(hub.state().store().claim_run("template_refresh", due, "test", due).await.unwrap());
+    hub_api::jobs::run_claimed(hub.state(), &TemplateRefresh, due, now).await;
+    let jobs = hub.get_json("/api/v1/jobs", 200).await;
+    let job = jobs["jobs"].as_array().unwrap().iter().find(|j| j["name"] == "template_refresh").unwrap().clone();
+    assert_eq!(job["last_run"]["ok"], false, "{job}");
+    job["last_run"]["message"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn template_fetch_errors_never_show_the_urls_query_or_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    let with_secrets = server.uri().replace("http://", "http://reg-user:url-password@");
+    let mut hub = hub_with_template_url(format!("{with_secrets}{TEMPLATE_PATH}?token=query-secret")).await;
+    let message = recorded_refresh(&hub).await;
+    assert!(message.contains("500") && message.contains(TEMPLATE_PATH), "{message}");
+    assert!(!message.contains("query-secret") && !message.contains("url-password"), "{message}");
+    hub.stop().await;
+
+    // A connection error (reqwest names the URL in its own message) is cleaned too.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut hub =
+        hub_with_template_url(format!("http://u:url-password@127.0.0.1:{port}/t.yaml?token=query-secret")).await;
+    let message = recorded_refresh(&hub).await;
+    assert!(message.contains("cannot fetch http://127.0.0.1"), "{message}");
+    assert!(!message.contains("query-secret") && !message.contains("url-password"), "{message}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_template_fetch_follows_no_redirect_to_another_host() {
+    let (registry, elsewhere) = (MockServer::start().await, MockServer::start().await);
+    let template = "customer:\n  id: ''\nhub:\n  url: x\n  api_key: ''\n";
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(template))
+        .mount(&elsewhere)
+        .await;
+    // 127.0.0.1 and localhost are different hosts.
+    let moved = elsewhere.uri().replace("127.0.0.1", "localhost") + "/stolen.yaml";
+    Mock::given(method("GET"))
+        .and(path(TEMPLATE_PATH))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", moved.as_str()))
+        .mount(&registry)
+        .await;
+    let mut hub = hub_with_registry(&registry).await;
+    let message = recorded_refresh(&hub).await;
+    assert!(message.contains("redirect"), "{message}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the other host was never asked");
+    hub.stop().await;
+
+    // A redirect on the same host is fine.
+    let registry = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(TEMPLATE_PATH))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/moved.yaml"))
+        .mount(&registry)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/moved.yaml"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(template))
+        .mount(&registry)
+        .await;
+    let mut hub = hub_with_registry(&registry).await;
+    let summary = TemplateRefresh.run_once(hub.state(), Utc::now()).await.unwrap();
+    assert!(summary.contains("updated"), "{summary}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_template_larger_than_the_limit_is_not_read_to_the_end() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A registry that sends a chunked body (no Content-Length) far over the limit.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/yaml\r\ntransfer-encoding: chunked\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "#".repeat(64 * 1024));
+        for _ in 0..(64 * hub_api::configgen::MAX_TEMPLATE_BYTES / (64 * 1024)) {
+            if socket.write_all(chunk.as_bytes()).await.is_err() {
+                return;
+            }
+            counter.fetch_add(64 * 1024, std::sync::atomic::Ordering::Relaxed);
+        }
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+    });
+    let mut hub = hub_with_template_url(format!("http://{addr}/controller.yaml.example")).await;
+    let err = TemplateRefresh.run_once(hub.state(), Utc::now()).await.unwrap_err();
+    assert!(format!("{err:#}").contains("larger than"), "{err:#}");
+    server.abort();
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    // What the sockets' buffers took before the hub hung up is sent too; far from all of it.
+    assert!(sent < 32 * hub_api::configgen::MAX_TEMPLATE_BYTES, "stopped reading early: {sent} bytes sent");
     hub.stop().await;
 }
 
