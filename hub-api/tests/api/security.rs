@@ -113,3 +113,30 @@ async fn the_web_app_and_the_api_send_security_headers() {
     assert!(header(&docs, "content-security-policy").contains("frame-ancestors 'none'"));
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_hostile_svg_upload_is_refused_and_a_stored_svg_may_not_run_script() {
+    let mut hub = spawn_hub().await;
+    hub.login().await;
+    let upload = |body: &str| {
+        hub.request(Method::PUT, "/api/v1/assets/file/evil-logo.svg")
+            .header("content-type", "image/svg+xml")
+            .body(body.to_string())
+            .send()
+    };
+    let hostile = r#"<svg xmlns="http://www.w3.org/2000/svg"><rect x="1"onclick="alert(1)" width="4" height="4"/></svg>"#;
+    let res = upload(hostile).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("onclick"), "{err}");
+    assert!(!hub.data_dir.join("assets/evil-logo.svg").exists());
+    // Should something slip through, the file is served under a policy that runs nothing.
+    let fine = r#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>"#;
+    assert_eq!(upload(fine).await.unwrap().status(), 201);
+    let served = hub.get("/api/v1/assets/file/evil-logo.svg").send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let csp = header(&served, "content-security-policy");
+    assert!(csp.starts_with("default-src 'none'") && csp.contains("sandbox"), "{csp}");
+    assert_eq!(header(&served, "x-content-type-options"), "nosniff");
+    hub.stop().await;
+}
