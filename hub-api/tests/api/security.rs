@@ -124,7 +124,8 @@ async fn a_hostile_svg_upload_is_refused_and_a_stored_svg_may_not_run_script() {
             .body(body.to_string())
             .send()
     };
-    let hostile = r#"<svg xmlns="http://www.w3.org/2000/svg"><rect x="1"onclick="alert(1)" width="4" height="4"/></svg>"#;
+    let hostile =
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><rect x="1"onclick="alert(1)" width="4" height="4"/></svg>"#;
     let res = upload(hostile).await.unwrap();
     assert_eq!(res.status(), 422);
     let err: serde_json::Value = res.json().await.unwrap();
