@@ -83,6 +83,9 @@ pub struct RawApi {
     /// The global Bearer key accepted for report ingest and the read endpoints.
     #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub report_api_key: SecretString,
+    /// Whether the global key may read infra backups (restic passwords, controller.yaml); each
+    /// such read is audited. Off: only the customer's own key and the operator may.
+    pub global_key_reads_backups: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -69,7 +69,7 @@ async fn scopes_with_real_keys() {
         let get = |k: &str| hub.bare(Method::GET, path).bearer_auth(k).send();
         assert_eq!(get(&nagy).await.unwrap().status(), 403, "{path}");
         assert_eq!(get(&kovacs).await.unwrap().status(), 200, "{path}");
-        assert_eq!(get(REPORT_KEY).await.unwrap().status(), 200, "{path}");
+        assert_eq!(get(REPORT_KEY).await.unwrap().status(), 403, "{path}: not without api.global_key_reads_backups");
         assert_eq!(get("wrong").await.unwrap().status(), 401, "{path}");
         assert_eq!(hub.bare(Method::GET, path).send().await.unwrap().status(), 401, "{path}");
     }

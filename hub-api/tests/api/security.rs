@@ -141,3 +141,43 @@ async fn a_hostile_svg_upload_is_refused_and_a_stored_svg_may_not_run_script() {
     assert_eq!(header(&served, "x-content-type-options"), "nosniff");
     hub.stop().await;
 }
+
+/// A signed-in hub with customer `kovacs` and one infra backup; `tweak` changes its config.
+async fn hub_with_backup(tweak: Option<Tweak>) -> TestHub {
+    let mut hub = spawn_hub_with(Options { password: true, tweak }).await;
+    hub.login().await;
+    let key = hub.create_config("kovacs").await["api_key"].as_str().unwrap().to_string();
+    let push = hub.bare(Method::POST, "/api/v1/infra-backup").bearer_auth(&key).json(&infra_backup("kovacs", "pw"));
+    assert_eq!(push.send().await.unwrap().status(), 200);
+    hub
+}
+
+async fn audit_actions(hub: &TestHub) -> Vec<(String, String)> {
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let entries = audit["entries"].as_array().unwrap();
+    entries.iter().map(|e| (e["actor"].as_str().unwrap().into(), e["action"].as_str().unwrap().into())).collect()
+}
+
+#[tokio::test]
+async fn the_global_key_reads_no_infra_backup_unless_allowed_and_then_audited() {
+    let paths = ["/api/v1/infra-backup/kovacs", "/api/v1/infra-backup/kovacs/versions"];
+    let mut hub = hub_with_backup(None).await;
+    for path in paths {
+        let res = hub.bare(Method::GET, path).bearer_auth(REPORT_KEY).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(err["message"].as_str().unwrap().contains("api.global_key_reads_backups"), "{err}");
+    }
+    assert!(!audit_actions(&hub).await.iter().any(|(actor, _)| actor == "global_key"));
+    hub.stop().await;
+
+    let allow: Tweak = Box::new(|raw| raw.api.global_key_reads_backups = true);
+    let mut hub = hub_with_backup(Some(allow)).await;
+    for path in paths {
+        let res = hub.bare(Method::GET, path).bearer_auth(REPORT_KEY).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let actions = audit_actions(&hub).await;
+    assert_eq!(actions[0], ("global_key".to_string(), "reveal_infra_backup".to_string()), "{actions:?}");
+    hub.stop().await;
+}
