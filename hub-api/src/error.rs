@@ -29,6 +29,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// 429 with `Retry-After`.
+    #[error("too many requests: {message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -52,7 +55,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests(_) | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(e) if is_unique_violation(e) => StatusCode::CONFLICT,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,7 +72,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::TooManyRequests(_) | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Database(e) if is_unique_violation(e) => "conflict",
             AppError::Database(_) | AppError::Internal(_) => "internal",
@@ -104,6 +107,10 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(self.body())).into_response()
+        let mut res = (status, Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_secs, .. } = self {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        res
     }
 }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod migrate_data;
 pub mod notify;
 pub mod passphrase;
+pub mod ratelimit;
 pub mod retrieval;
 pub mod router;
 pub mod routes;

@@ -181,3 +181,26 @@ async fn the_global_key_reads_no_infra_backup_unless_allowed_and_then_audited() 
     assert_eq!(actions[0], ("global_key".to_string(), "reveal_infra_backup".to_string()), "{actions:?}");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn events_and_notify_are_limited_per_customer() {
+    use crate::events::{event, post_event};
+    let mut hub = spawn_hub().await;
+    add_customer(&hub, "kovacs", "kovacs-key-0123456789abcdef", "active").await;
+    let info = event("kovacs", "app_updated", "info");
+    for i in 0..hub_api::ratelimit::EVENT_BURST {
+        assert_eq!(post_event(&hub, "kovacs-key-0123456789abcdef", &info).await.status(), 200, "event {i}");
+    }
+    let limited = post_event(&hub, REPORT_KEY, &info).await;
+    assert_eq!(limited.status(), 429, "the global key shares the customer's bucket");
+    let retry: u64 = header(&limited, "retry-after").parse().unwrap();
+    assert!((1..=hub_api::ratelimit::EVENT_REFILL_SECS).contains(&retry), "{retry}");
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    let notify = serde_json::json!({"customer_id": "kovacs", "subject": "x", "message": "y", "severity": "info"});
+    let relayed = hub.bare(Method::POST, "/api/v1/notify").bearer_auth(REPORT_KEY).json(&notify).send().await.unwrap();
+    assert_eq!(relayed.status(), 429, "/notify takes from the same bucket");
+    // Another customer is not affected.
+    assert_eq!(post_event(&hub, REPORT_KEY, &event("nagy", "app_updated", "info")).await.status(), 200);
+    hub.stop().await;
+}
