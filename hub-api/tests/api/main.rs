@@ -16,3 +16,4 @@ mod openapi;
 mod postgres;
 mod recovery;
 mod report;
+mod security;
