@@ -12,6 +12,7 @@ pub mod extract;
 pub mod headers;
 pub mod ingest;
 pub mod jobs;
+pub mod logging;
 pub mod migrate_data;
 pub mod notify;
 pub mod passphrase;

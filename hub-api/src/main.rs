@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hub_api::config::Config;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "felhom-hub", version, about = "The central service of the Felhom fleet")]
@@ -66,14 +65,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { config } => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_env_filter(
-                    EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
-                )
-                .init();
             let config = Config::load(config.as_deref())?;
+            hub_api::logging::init(config.log_format);
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
         }
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -173,6 +173,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .route_layer(axum::middleware::from_fn(mark_route))
         .fallback(spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -182,12 +183,56 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| request_finished(res, latency))
+                .on_failure(()),
+        )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
+}
+
+/// The span every request is served in: its fields are on every log line written meanwhile
+/// (`route` once routed, `customer_id` once a handler knows it, see [`crate::logging`]).
+fn request_span(req: &Request<axum::body::Body>) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+        route = tracing::field::Empty,
+        customer_id = tracing::field::Empty,
+    )
+}
+
+/// The route template a request matched (`/api/v1/customers/{id}`), kept on the answer for the
+/// line that closes the request and for the metrics.
+#[derive(Debug, Clone)]
+pub struct RouteTemplate(pub std::sync::Arc<str>);
+
+/// The label of requests that matched no API route (the web app, unknown paths).
+pub const OTHER_ROUTE: &str = "other";
+
+async fn mark_route(path: MatchedPath, req: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    tracing::Span::current().record("route", path.as_str());
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(RouteTemplate(path.as_str().into()));
+    res
+}
+
+/// The one line that closes every request, inside its span: status and latency beside the
+/// request id, route and customer.
+fn request_finished(res: &Response, latency: Duration) {
+    let status = res.status().as_u16();
+    let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    if res.status().is_server_error() {
+        tracing::warn!(status, latency_ms, "request finished");
+    } else {
+        tracing::info!(status, latency_ms, "request finished");
+    }
 }
 
 /// The default rules, except for files served with byte ranges (assets): they keep their

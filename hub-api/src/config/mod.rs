@@ -16,6 +16,8 @@ use figment::providers::{Env, Format, Serialized, Yaml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::logging::LogFormat;
+
 pub use raw::{
     template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawNotifications, RawRegistry,
     RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
@@ -44,6 +46,7 @@ pub struct Config {
     pub template_interval: Duration,
     pub lease_ttl: Duration,
     pub scheduler_tick: Duration,
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -78,6 +81,9 @@ impl Config {
 
     pub fn validate(raw: RawConfig) -> anyhow::Result<Config> {
         let listen = parse_listen(&raw.server.listen).with_context(|| "invalid server.listen")?;
+        let log_format = LogFormat::parse(&raw.server.log_format).ok_or_else(|| {
+            anyhow!("invalid server.log_format: expected text or json, got {:?}", raw.server.log_format)
+        })?;
         if raw.server.data_dir.as_os_str().is_empty() {
             bail!("invalid server.data_dir: must not be empty");
         }
@@ -180,6 +186,7 @@ impl Config {
             template_interval,
             lease_ttl,
             scheduler_tick,
+            log_format,
             raw,
         })
     }
@@ -246,6 +253,7 @@ mod tests {
             ("server.listen", "nowhere"),
             ("database.url", "mysql://x"),
             ("database.sqlite_synchronous", "off"),
+            ("server.log_format", "xml"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),

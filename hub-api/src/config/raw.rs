@@ -186,6 +186,8 @@ pub struct RawServer {
     pub trust_forwarded_for: bool,
     /// The hub's public URL, written into generated controller configs.
     pub public_url: String,
+    /// `text` (for people) or `json` (one object per line, for a log pipeline).
+    pub log_format: String,
 }
 
 impl Default for RawServer {
@@ -196,6 +198,7 @@ impl Default for RawServer {
             timezone: "Europe/Budapest".into(),
             trust_forwarded_for: false,
             public_url: String::new(),
+            log_format: "text".into(),
         }
     }
 }
