@@ -9,10 +9,12 @@ pub mod customer_secrets;
 pub mod customers;
 pub mod error;
 pub mod extract;
+pub mod fleet;
 pub mod headers;
 pub mod ingest;
 pub mod jobs;
 pub mod logging;
+pub mod metrics;
 pub mod migrate_data;
 pub mod notify;
 pub mod passphrase;
@@ -52,9 +54,10 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create server.data_dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config).await?;
-    let (ingest, writer) = Ingest::start(store.clone());
+    let metrics = metrics::Metrics::new();
+    let (ingest, writer) = Ingest::start(store.clone(), metrics.clone());
     let listen = config.listen;
-    let state = AppState::new(config, store, ingest).await?;
+    let state = AppState::new(config, store, ingest, metrics).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();

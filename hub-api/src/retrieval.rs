@@ -318,6 +318,10 @@ async fn raise_recovery_locked(
         ),
     };
     tracing::warn!(customer_id, %ip, known, "ALERT: {message}");
+    state.metrics().recovery_lockout(match lock {
+        Lock::Address { .. } => "address",
+        Lock::Customer { .. } => "customer",
+    });
     if !known {
         return Ok(());
     }

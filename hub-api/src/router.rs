@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::spa;
 use crate::state::AppState;
@@ -52,7 +53,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "auth", description = "Operator sign-in"),
         (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
         (name = "recovery", description = "Infra backups and disaster recovery with the retrieval password"),
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Liveness, readiness and Prometheus metrics"),
         (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
     )
 )]
@@ -82,6 +83,15 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The hub's `metrics.token`, for `GET /metrics` only"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "retrieval_password",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Retrieval-Password",
@@ -102,6 +112,7 @@ impl Modify for SecuritySchemes {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(routes::health::healthz))
+        .routes(routes!(routes::metrics::get_metrics))
         .routes(routes!(routes::report::post_report))
         .routes(routes!(routes::customers::list_customers))
         .routes(routes!(routes::customers::get_customer))
@@ -169,6 +180,7 @@ pub fn openapi_json() -> String {
 /// The whole application: API, documentation, the web app, and the middleware around them.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api();
+    let metrics = state.metrics().clone();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
@@ -183,13 +195,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| request_finished(res, latency))
-                .on_failure(()),
-        )
+        .layer(axum::middleware::from_fn_with_state(metrics, observe))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(()).on_failure(()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
 }
@@ -223,17 +230,34 @@ async fn mark_route(path: MatchedPath, req: Request<axum::body::Body>, next: axu
     res
 }
 
-/// The one line that closes every request, inside its span: status and latency beside the
-/// request id, route and customer.
-fn request_finished(res: &Response, latency: Duration) {
+/// Counts every answer in the metrics (a refused report also by its reason) and writes the one
+/// line that closes every request, inside its span: status and latency beside the request id,
+/// route and customer.
+async fn observe(
+    State(metrics): State<Metrics>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let latency = started.elapsed();
     let status = res.status().as_u16();
+    let route = res.extensions().get::<RouteTemplate>().map_or_else(|| OTHER_ROUTE.into(), |r| r.0.clone());
+    if method == axum::http::Method::POST && &*route == REPORT_ROUTE && !res.status().is_success() {
+        metrics.report_refused(status);
+    }
+    metrics.http_request(method.as_str(), route, status, latency);
     let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
     if res.status().is_server_error() {
         tracing::warn!(status, latency_ms, "request finished");
     } else {
         tracing::info!(status, latency_ms, "request finished");
     }
+    res
 }
+
+const REPORT_ROUTE: &str = "/api/v1/report";
 
 /// The default rules, except for files served with byte ranges (assets): they keep their
 /// stored bytes, so their strong ETag, `Content-Length` and ranges all describe the same bytes.

@@ -19,8 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::logging::LogFormat;
 
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawNotifications, RawRegistry,
-    RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawMetrics, RawNotifications,
+    RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -135,6 +135,13 @@ impl Config {
             bail!(
                 "invalid api.report_api_key: the global key must be at least {MIN_GLOBAL_KEY_LEN} characters \
                  (or empty for none); make one with `openssl rand -hex 32`"
+            );
+        }
+        let metrics_token = raw.metrics.token.expose_secret();
+        if !metrics_token.is_empty() && metrics_token.chars().count() < MIN_GLOBAL_KEY_LEN {
+            bail!(
+                "invalid metrics.token: must be at least {MIN_GLOBAL_KEY_LEN} characters (or empty for none); \
+                 make one with `openssl rand -hex 32`"
             );
         }
         let session_secret = raw.auth.session_secret.expose_secret();
@@ -254,6 +261,7 @@ mod tests {
             ("database.url", "mysql://x"),
             ("database.sqlite_synchronous", "off"),
             ("server.log_format", "xml"),
+            ("metrics.token", "short-metrics-token"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),

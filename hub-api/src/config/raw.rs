@@ -22,6 +22,17 @@ pub struct RawConfig {
     pub security: RawSecurity,
     pub assets: RawAssets,
     pub scheduler: RawScheduler,
+    pub metrics: RawMetrics,
+}
+
+/// `GET /metrics`: open to anyone only with `public: true`; otherwise for the Bearer `token`,
+/// and refused to everyone while neither is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawMetrics {
+    pub public: bool,
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub token: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -248,6 +259,7 @@ impl Default for RawConfig {
             security: RawSecurity::default(),
             assets: RawAssets::default(),
             scheduler: RawScheduler::default(),
+            metrics: RawMetrics::default(),
         }
     }
 }

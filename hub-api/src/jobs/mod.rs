@@ -141,6 +141,7 @@ pub async fn run_claimed(state: &AppState, job: &dyn Job, due_ms: i64, now: Date
     let outcome = job.run_once(state, now).await;
     let elapsed = started.elapsed();
     let finished = now.timestamp_millis() + elapsed.as_millis() as i64;
+    state.metrics().job_run(job.name(), elapsed, outcome.is_ok());
     let (ok, message) = match outcome {
         Ok(summary) => {
             tracing::info!(job = job.name(), ?elapsed, %summary, "job ran");
