@@ -124,7 +124,26 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
+/// The key the hub runs with, as configured: `security.encryption_key`, else the key file in the
+/// data directory, which must exist (nothing is created).
+pub fn configured_key(config: &Config) -> anyhow::Result<[u8; 32]> {
+    let configured = config.raw.security.encryption_key.expose_secret();
+    if !configured.is_empty() {
+        return decode_key(configured).context("invalid security.encryption_key");
+    }
+    let path = config.data_dir.join(KEY_FILE);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read the key file {}", path.display()))?;
+    decode_key(&text).with_context(|| format!("invalid key file {}", path.display()))
+}
+
+/// A key as the key file holds it: base64 and a newline.
+pub fn encode_key(key: &[u8; 32]) -> String {
+    format!("{}\n", STANDARD.encode(key))
+}
+
+/// Reads a key file's or a variable's text (base64 of 32 bytes).
+pub fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(text.trim()).context("not base64")?;
     bytes.try_into().map_err(|b: Vec<u8>| anyhow::anyhow!("must be 32 bytes, got {}", b.len()))
 }
@@ -146,7 +165,7 @@ pub fn load_or_create_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(mut file) => {
-            file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes())
+            file.write_all(encode_key(&key).as_bytes())
                 .and_then(|()| file.sync_all())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             tracing::info!(path = %path.display(), "created the encryption key file; back it up with the database");

@@ -1,10 +1,11 @@
-//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`.
+//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`, `backup`, `restore`.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use hub_api::backup::{self, KeyChoice};
 use hub_api::config::Config;
 
 #[derive(Parser)]
@@ -35,6 +36,28 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Write a backup of a SQLite hub (it may be running): the database, the sealed-secrets key
+    /// and the assets in one compressed file with a manifest. PostgreSQL: use pg_dump.
+    Backup {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file to write (replaced once complete).
+        #[arg(long)]
+        to: PathBuf,
+        /// Leave the sealed-secrets key out; it must then be kept elsewhere.
+        #[arg(long)]
+        without_key: bool,
+    },
+    /// Restore a backup into the configured data directory, which must be empty.
+    Restore {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,12 +87,52 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { config, to, without_key } => {
+            let config = Config::load(config.as_deref())?;
+            let key = if without_key { KeyChoice::Leave } else { KeyChoice::Include };
+            let manifest = runtime()?.block_on(backup::create(&config, &to, key, chrono::Utc::now()))?;
+            let rows: i64 = manifest.tables.values().sum();
+            println!(
+                "wrote {}: schema {}, {rows} rows in {} tables, {} parts",
+                to.display(),
+                manifest.schema_version,
+                manifest.tables.len(),
+                manifest.parts.len()
+            );
+            if without_key {
+                eprintln!(
+                    "WARNING: this backup does NOT contain the sealed-secrets key. Without that key \
+                     (security.encryption_key or {}/{}) every API key, retrieval password and restic \
+                     password in it is lost. Keep the key somewhere else, now.",
+                    config.data_dir.display(),
+                    hub_api::crypto::KEY_FILE
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { config, from } => {
+            let config = Config::load(config.as_deref())?;
+            let manifest = runtime()?.block_on(backup::restore(&config, &from))?;
+            println!(
+                "restored {} (felhom-hub {}, schema {}, made {}) into {}",
+                from.display(),
+                manifest.hub_version,
+                manifest.schema_version,
+                manifest.created_at,
+                config.data_dir.display()
+            );
+            Ok(())
+        }
         Command::Serve { config } => {
             let config = Config::load(config.as_deref())?;
             hub_api::logging::init(config.log_format);
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
         }
     }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

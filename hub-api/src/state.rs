@@ -164,7 +164,7 @@ impl AuthState for AppState {
     }
 }
 
-const SESSION_SECRET_CONTEXT: &str = "settings.session_secret";
+pub(crate) const SESSION_SECRET_CONTEXT: &str = "settings.session_secret";
 
 /// The generated session secret, sealed in `settings`. A secret an older version stored in
 /// clear is sealed and its clear copy deleted.

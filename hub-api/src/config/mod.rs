@@ -19,8 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::logging::LogFormat;
 
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawMetrics, RawNotifications,
-    RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawDatabase, RawMetrics,
+    RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -47,6 +47,17 @@ pub struct Config {
     pub lease_ttl: Duration,
     pub scheduler_tick: Duration,
     pub log_format: LogFormat,
+    /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
+    pub backup: Option<BackupPlan>,
+}
+
+/// When and where the `self_backup` job writes, and how many files it keeps.
+#[derive(Debug, Clone)]
+pub struct BackupPlan {
+    pub schedule: crate::jobs::Schedule,
+    pub dir: PathBuf,
+    pub keep: usize,
+    pub include_key: bool,
 }
 
 impl Config {
@@ -180,7 +191,9 @@ impl Config {
                  set auth.password_hash, or auth.allow_no_auth: true to run open on purpose"
             );
         }
+        let backup = backup_plan(&raw, database_url.expose_secret().starts_with("sqlite:"))?;
         Ok(Config {
+            backup,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -206,9 +219,43 @@ impl Config {
         self.stale_threshold.as_millis() as i64
     }
 
+    /// The SQLite file of `database.url`; `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url.expose_secret();
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
     }
+}
+
+fn backup_plan(raw: &RawConfig, sqlite: bool) -> anyhow::Result<Option<BackupPlan>> {
+    let b = &raw.backup;
+    let text = b.schedule.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !sqlite {
+        bail!("invalid backup.schedule: the self_backup job copies SQLite hubs; back up PostgreSQL with pg_dump");
+    }
+    let schedule = match NaiveTime::parse_from_str(text, "%H:%M") {
+        Ok(at) => crate::jobs::Schedule::DailyAt(at),
+        Err(_) => {
+            let every = parse_duration("backup.schedule", text)
+                .map_err(|_| anyhow!("invalid backup.schedule: expected HH:MM (daily) or an interval such as 6h"))?;
+            if every < Duration::from_secs(60) {
+                bail!("invalid backup.schedule: at most one backup a minute");
+            }
+            crate::jobs::Schedule::Every(every)
+        }
+    };
+    if b.keep == 0 {
+        bail!("invalid backup.keep: must be at least 1");
+    }
+    let dir = if b.dir.as_os_str().is_empty() { raw.server.data_dir.join("backups") } else { b.dir.clone() };
+    Ok(Some(BackupPlan { schedule, dir, keep: b.keep as usize, include_key: b.include_key }))
 }
 
 /// `HUB_<SECTION>__<KEY>` variables. Variables without a section (`HUB_CONFIG`, the config file's
@@ -262,6 +309,7 @@ mod tests {
             ("database.sqlite_synchronous", "off"),
             ("server.log_format", "xml"),
             ("metrics.token", "short-metrics-token"),
+            ("backup.schedule", "whenever"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),

@@ -23,6 +23,27 @@ pub struct RawConfig {
     pub assets: RawAssets,
     pub scheduler: RawScheduler,
     pub metrics: RawMetrics,
+    pub backup: RawBackup,
+}
+
+/// The scheduled `self_backup` job (SQLite only): off while `schedule` is empty.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawBackup {
+    /// `HH:MM` (daily, in `server.timezone`) or an interval such as `6h`; empty: off.
+    pub schedule: String,
+    /// Where the files go; `<data_dir>/backups` when empty (better: another volume).
+    pub dir: PathBuf,
+    /// How many of the newest files are kept.
+    pub keep: u32,
+    /// Pack the sealed-secrets key into each file (off: keep the key elsewhere).
+    pub include_key: bool,
+}
+
+impl Default for RawBackup {
+    fn default() -> Self {
+        Self { schedule: String::new(), dir: PathBuf::new(), keep: 7, include_key: true }
+    }
 }
 
 /// `GET /metrics`: open to anyone only with `public: true`; otherwise for the Bearer `token`,
@@ -260,6 +281,7 @@ impl Default for RawConfig {
             assets: RawAssets::default(),
             scheduler: RawScheduler::default(),
             metrics: RawMetrics::default(),
+            backup: RawBackup::default(),
         }
     }
 }

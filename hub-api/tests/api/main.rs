@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod backup;
 mod cli;
 mod configs;
 mod credentials;
