@@ -21,6 +21,7 @@ pub mod notify;
 pub mod passphrase;
 pub mod ratelimit;
 pub mod retrieval;
+pub mod rotate;
 pub mod router;
 pub mod routes;
 pub mod spa;

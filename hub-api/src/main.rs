@@ -1,4 +1,5 @@
-//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`, `backup`, `restore`.
+//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`, `backup`, `restore`,
+//! `rotate-key`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -48,6 +49,16 @@ enum Command {
         /// Leave the sealed-secrets key out; it must then be kept elsewhere.
         #[arg(long)]
         without_key: bool,
+    },
+    /// Re-seal every secret at rest under a new key, in one transaction (safe to run again).
+    RotateKey {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// A file holding the new key (base64 of 32 bytes); else security.new_encryption_key
+        /// (HUB_SECURITY__NEW_ENCRYPTION_KEY).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
     },
     /// Restore a backup into the configured data directory, which must be empty.
     Restore {
@@ -107,6 +118,28 @@ fn main() -> anyhow::Result<()> {
                     config.data_dir.display(),
                     hub_api::crypto::KEY_FILE
                 );
+            }
+            Ok(())
+        }
+        Command::RotateKey { config, new_key_file } => {
+            let config = Config::load(config.as_deref())?;
+            let new_key = match &new_key_file {
+                Some(path) => hub_api::crypto::decode_key(
+                    &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+                )
+                .with_context(|| format!("invalid key in {}", path.display()))?,
+                None => hub_api::crypto::new_key(&config)?.context(
+                    "no new key: pass --new-key-file or set security.new_encryption_key (HUB_SECURITY__NEW_ENCRYPTION_KEY)",
+                )?,
+            };
+            let rotated = runtime()?.block_on(hub_api::rotate::rotate(&config, new_key))?;
+            println!("re-sealed {} values under key {}", rotated.changed, rotated.key_id);
+            match rotated.key_file {
+                Some(path) => println!("{} now holds the new key; restart the hub", path.display()),
+                None => println!(
+                    "now set security.encryption_key to the new key, remove security.new_encryption_key, and \
+                     restart every replica"
+                ),
             }
             Ok(())
         }

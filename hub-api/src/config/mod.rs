@@ -175,14 +175,12 @@ impl Config {
         } else {
             bail!("invalid database.url: must start with sqlite:// or postgres://");
         };
-        if !raw.security.encryption_key.expose_secret().is_empty() {
-            use base64::Engine;
-            let ok = base64::engine::general_purpose::STANDARD
-                .decode(raw.security.encryption_key.expose_secret())
-                .map(|k| k.len() == 32)
-                .unwrap_or(false);
-            if !ok {
-                bail!("invalid security.encryption_key: must be the base64 of 32 bytes");
+        for (key, value) in [
+            ("security.encryption_key", &raw.security.encryption_key),
+            ("security.new_encryption_key", &raw.security.new_encryption_key),
+        ] {
+            if !value.expose_secret().is_empty() && crate::crypto::decode_key(value.expose_secret()).is_err() {
+                bail!("invalid {key}: must be the base64 of 32 bytes");
             }
         }
         if !listen.ip().is_loopback() && raw.auth.password_hash.is_empty() && !raw.auth.allow_no_auth {

@@ -252,6 +252,10 @@ pub struct RawSecurity {
     /// Key for secrets at rest (base64 of 32 bytes); a key file in the data directory when empty.
     #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub encryption_key: SecretString,
+    /// During a key rotation: the new key (base64 of 32 bytes). The hub seals with it and opens
+    /// with both; `felhom-hub rotate-key` re-seals everything under it.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub new_encryption_key: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

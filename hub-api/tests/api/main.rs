@@ -18,4 +18,5 @@ mod openapi;
 mod postgres;
 mod recovery;
 mod report;
+mod rotate;
 mod security;
