@@ -38,7 +38,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
             its own customer), **global** (`api.report_api_key` as Bearer), **operator** (the \
             `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
             need `X-CSRF-Token`), **retrieval password** (a customer's passphrase in \
-            `X-Retrieval-Password`, for its config and recovery bundle only). Errors are \
+            `X-Retrieval-Password`, for its config and recovery bundle only), **metrics token** \
+            (`metrics.token` as Bearer, for `GET /metrics` only). Errors are \
             `{\"ok\":false,\"code\",\"message\",\"error\"}`: `error` repeats `message`, as \
             the original hub answered.",
         license(name = "MIT")

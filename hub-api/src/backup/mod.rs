@@ -82,6 +82,14 @@ pub async fn create(
     if !db.exists() {
         bail!("no database at {}: is server.data_dir (or database.url) right?", db.display());
     }
+    if key == KeyChoice::Include && crypto::new_key(config)?.is_some() {
+        // Values are sealed under two keys until the rotation ends; one packed key would not
+        // open them all.
+        bail!(
+            "a key rotation is under way (security.new_encryption_key is set): finish it with felhom-hub \
+             rotate-key and switch security.encryption_key to the new key, then back up"
+        );
+    }
     let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let staging = tempfile::Builder::new()

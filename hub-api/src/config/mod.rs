@@ -382,10 +382,13 @@ mod tests {
             ("api.report_api_key", "super-secret-key-0123456789abcdef"),
             ("auth.session_secret", "sess-secret-sess-secret-sess-secret"),
             ("auth.password_hash", "$2b$04$abcdefghijklmnopqrstuu5z1Uk1tJ5ZCUzTzNnAYf.kq3D6ZpMmi"),
+            ("metrics.token", "metrics-secret-token-0123456789abcdef"),
+            ("security.new_encryption_key", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="),
         ])
         .unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("super-secret-key") && !dbg.contains("sess-secret"), "{dbg}");
+        assert!(!dbg.contains("metrics-secret-token") && !dbg.contains("ZmVkY2JhOTg3"), "{dbg}");
         assert!(!dbg.contains("$2b$04$"), "the password hash is not shown: {dbg}");
     }
 

@@ -309,3 +309,19 @@ async fn the_self_backup_job_is_off_by_default() {
     assert_eq!(job["schedule"], "off");
     assert!(!hub_api::jobs::SelfBackup.enabled(hub.state()));
 }
+
+#[tokio::test]
+async fn no_backup_with_the_key_is_taken_during_a_key_rotation() {
+    let hub = start(HubBuilder::new().database(Database::Sqlite).tweak(|raw| {
+        raw.security.encryption_key = crate::helpers::SHARED_ENCRYPTION_KEY.into();
+        raw.security.new_encryption_key = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=".into();
+    }))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.tar.gz");
+    let err = backup::create(hub.state().config(), &file, KeyChoice::Include, chrono::Utc::now()).await.unwrap_err();
+    assert!(err.to_string().contains("key rotation is under way"), "{err}");
+    assert!(!file.exists());
+    let without = backup::create(hub.state().config(), &file, KeyChoice::Leave, chrono::Utc::now()).await.unwrap();
+    assert!(!without.key_included);
+}
