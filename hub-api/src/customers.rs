@@ -275,14 +275,14 @@ pub async fn run_action(
             let (key, hash, sealed) = new_api_key(state.cipher(), customer_id);
             let audit = operator_audit(AuditAction::RotateApiKey, customer_id, "API key replaced".into(), ip);
             made.api_key = Some(key);
-            store.set_api_key(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, Some((&hash, &sealed)), None, now_ms(), &audit).await?
         }
         ConfigAction::RotateRetrievalPassword => {
             let (password, hash, sealed) = new_retrieval_password(state.cipher(), customer_id);
             let summary = "retrieval password replaced".into();
             let audit = operator_audit(AuditAction::RotateRetrievalPassword, customer_id, summary, ip);
             made.retrieval_password = Some(password);
-            store.set_retrieval_password(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, None, Some((&hash, &sealed)), now_ms(), &audit).await?
         }
     }
     Ok(made)
