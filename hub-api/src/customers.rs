@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
+use crate::crypto::Cipher;
 use crate::customer_secrets::{
     given_api_key, given_retrieval_password, infra_backup_context, new_api_key, new_customer_secrets,
     new_retrieval_password, open_for_config, open_tokens, seal_tokens, OpenedSecrets,
@@ -58,6 +59,12 @@ pub fn operator_audit(action: AuditAction, customer_id: &str, summary: String, i
 
 /// The row to write for `fields`, with the tokens sealed.
 pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
+    write_for(state.cipher(), customer_id, fields)
+}
+
+/// The row to write for `fields`, with the tokens sealed by `cipher` (also for the import of the
+/// original hub's data, which runs without a hub).
+pub fn write_for(cipher: &Cipher, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
     let overrides = StoredOverrides {
         identity: fields.identity.clone(),
         monitoring: fields.monitoring.clone(),
@@ -70,7 +77,7 @@ pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> C
         contact_email: fields.contact_email.clone(),
         status: fields.status.as_str().to_string(),
         config_json: serde_json::to_string(&overrides).expect("overrides serialize"),
-        infra_tokens_enc: seal_tokens(state.cipher(), customer_id, &fields.infrastructure),
+        infra_tokens_enc: seal_tokens(cipher, customer_id, &fields.infrastructure),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod customer_secrets;
 pub mod customers;
 pub mod error;
 pub mod extract;
+pub mod import_legacy;
 pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;

@@ -32,6 +32,7 @@ pub use jobs::JobRunRow;
 pub use node_states::NodeCandidate;
 pub use notifications::{LogRow, NewLogEntry, PreferencesRow};
 pub use recovery::{customer_subject, ip_subject, AttemptRow};
+pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
 
 use crate::config::{Config, SqliteSync};
