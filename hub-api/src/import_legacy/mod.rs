@@ -70,7 +70,7 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.dry_run {
-            writeln!(f, "dry run: nothing was written")?;
+            writeln!(f, "dry run: nothing was imported; the counts are what a run would do")?;
         }
         for t in &self.tables {
             if !t.found {

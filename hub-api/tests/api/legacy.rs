@@ -270,7 +270,7 @@ async fn the_old_hubs_data_moves_across_once() {
 
     // A dry run reads and checks everything and writes nothing.
     let dry = import(&hub, &old, true).await;
-    assert!(dry.to_string().starts_with("dry run: nothing was written"), "{dry}");
+    assert!(dry.to_string().starts_with("dry run: nothing was imported"), "{dry}");
     assert_eq!(counts(&dry, "customer_configs"), (5, 4, 1), "{dry}");
     assert_eq!(hub.get_json("/api/v1/configs", 200).await["configs"], json!([]));
     assert_eq!(hub.get_json("/api/v1/customers", 200).await["customers"], json!([]));
@@ -436,7 +436,7 @@ async fn the_command_prints_the_summary_per_table() {
     };
     let dry = run(true);
     assert!(
-        dry.starts_with("dry run: nothing was written\ncustomer_configs: read 5, imported 4, skipped 1\n"),
+        dry.starts_with("dry run: nothing was imported; the counts are what a run would do\ncustomer_configs: read 5, imported 4, skipped 1\n"),
         "{dry}"
     );
     assert!(!data.join(hub_api::crypto::KEY_FILE).exists(), "a dry run makes no key file");
