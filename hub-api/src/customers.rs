@@ -6,14 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hub_shared::audit::AuditAction;
-use hub_shared::config::{
-    ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig, Identity, LegacyMonitoring, MonitoringOverrides,
-    RecoveryLockout,
-};
+use hub_shared::config::{ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig, RecoveryLockout};
 use hub_shared::credentials::{Credentials, SetCredentials};
 use hub_shared::infra::{InfraBackup, InfraBackupIn};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
@@ -25,16 +21,7 @@ use crate::customer_secrets::{
 use crate::error::{AppError, Result};
 use crate::extract::ClientIp;
 use crate::state::AppState;
-use crate::store::{to_time, AttemptRow, AuditRecord, ConfigRow, ConfigWrite, SecretsRow};
-
-/// The non-secret overrides kept in `customer_configs.config_json`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct StoredOverrides {
-    identity: Identity,
-    monitoring: MonitoringOverrides,
-    legacy_monitoring: LegacyMonitoring,
-}
+use crate::store::{AttemptRow, AuditRecord, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow, StoreError};
 
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -42,7 +29,7 @@ pub(crate) fn now_ms() -> i64 {
 
 /// The 404 of a customer without a config.
 pub fn no_config(customer_id: &str) -> AppError {
-    AppError::NotFound(format!("no config for customer {customer_id:?}"))
+    crate::store::no_config(customer_id).into()
 }
 
 /// An audit entry for an operator's action.
@@ -65,42 +52,38 @@ pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> C
 /// The row to write for `fields`, with the tokens sealed by `cipher` (also for the import of the
 /// original hub's data, which runs without a hub).
 pub fn write_for(cipher: &Cipher, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
-    let overrides = StoredOverrides {
-        identity: fields.identity.clone(),
-        monitoring: fields.monitoring.clone(),
-        legacy_monitoring: fields.legacy_monitoring.clone(),
-    };
     ConfigWrite {
         customer_id: customer_id.to_string(),
         display_name: fields.display_name.trim().to_string(),
         domain: fields.domain.clone(),
         contact_email: fields.contact_email.clone(),
-        status: fields.status.as_str().to_string(),
-        config_json: serde_json::to_string(&overrides).expect("overrides serialize"),
+        status: fields.status,
+        overrides: ConfigOverrides {
+            identity: fields.identity.clone(),
+            monitoring: fields.monitoring.clone(),
+            legacy_monitoring: fields.legacy_monitoring.clone(),
+        },
         infra_tokens_enc: seal_tokens(cipher, customer_id, &fields.infrastructure),
     }
 }
 
 /// A stored config's fields, tokens opened.
 pub fn fields_of(state: &AppState, row: &ConfigRow, tokens_enc: Option<&str>) -> Result<ConfigFields> {
-    let overrides: StoredOverrides = serde_json::from_str(&row.config_json).unwrap_or_default();
     Ok(ConfigFields {
         display_name: row.display_name.clone(),
         domain: row.domain.clone(),
         contact_email: row.contact_email.clone(),
-        status: ConfigStatus::parse(&row.status).unwrap_or_default(),
-        identity: overrides.identity,
+        status: row.status,
+        identity: row.overrides.identity.clone(),
         infrastructure: open_tokens(state.cipher(), &row.customer_id, tokens_enc)?,
-        monitoring: overrides.monitoring,
-        legacy_monitoring: overrides.legacy_monitoring,
+        monitoring: row.overrides.monitoring.clone(),
+        legacy_monitoring: row.overrides.legacy_monitoring.clone(),
     })
 }
 
-fn lockout_of(attempts: Option<&AttemptRow>, now: i64) -> RecoveryLockout {
-    attempts.map_or_else(RecoveryLockout::default, |a| RecoveryLockout {
-        failures: a.failures.clamp(0, u32::MAX as i64) as u32,
-        locked_until: (a.locked_until > now).then(|| to_time(a.locked_until)),
-    })
+fn lockout_of(attempts: Option<&AttemptRow>, now: i64) -> Result<RecoveryLockout> {
+    let Some(a) = attempts else { return Ok(RecoveryLockout::default()) };
+    Ok(RecoveryLockout { failures: a.failures.clamp(0, u32::MAX as i64) as u32, locked_until: a.lock_end(now)? })
 }
 
 /// What is known of a customer besides its config row, for its view.
@@ -115,11 +98,11 @@ fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> R
     Ok(CustomerConfig {
         customer_id: row.customer_id.clone(),
         fields: fields_of(state, row, extras.tokens_enc)?,
-        created_at: to_time(row.created_at),
-        updated_at: to_time(row.updated_at),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
         has_reports: extras.has_reports,
         infra_backups: extras.infra_backups,
-        recovery_lockout: lockout_of(extras.attempts, now),
+        recovery_lockout: lockout_of(extras.attempts, now)?,
     })
 }
 
@@ -224,14 +207,9 @@ pub async fn insert_new(
     let mut row = secrets;
     let write = to_write(state, customer_id, fields);
     row.infra_tokens_enc = Some(write.infra_tokens_enc.clone());
-    let summary = format!("{how}: {}, status {}", write.display_name, write.status);
+    let summary = format!("{how}: {}, status {}", write.display_name, write.status.as_str());
     let audit = operator_audit(AuditAction::Create, customer_id, summary, ip);
-    state.store().create_config(&write, &row, now_ms(), &audit).await.map_err(|e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            AppError::Conflict(format!("a config for customer {customer_id:?} already exists"))
-        }
-        _ => e.into(),
-    })?;
+    state.store().create_config(&write, &row, now_ms(), &audit).await?;
     Ok(ConfigCreated {
         config: load_view(state, customer_id).await?,
         api_key: credentials.api_key.unwrap_or_default(),
@@ -244,9 +222,7 @@ pub async fn update(state: &AppState, customer_id: &str, fields: &ConfigFields, 
     let old = load_view(state, customer_id).await?;
     let summary = change_summary(&old.fields, fields);
     let audit = operator_audit(AuditAction::Update, customer_id, summary, ip);
-    if !state.store().update_config(&to_write(state, customer_id, fields), now_ms(), &audit).await? {
-        return Err(no_config(customer_id));
-    }
+    state.store().update_config(&to_write(state, customer_id, fields), now_ms(), &audit).await?;
     Ok(())
 }
 
@@ -255,9 +231,7 @@ pub async fn delete(state: &AppState, customer_id: &str, ip: &ClientIp) -> Resul
     let old = state.store().config(customer_id).await?.ok_or_else(|| no_config(customer_id))?;
     let summary = format!("deleted config of {}", old.display_name);
     let audit = operator_audit(AuditAction::Delete, customer_id, summary, ip);
-    if !state.store().delete_config(customer_id, &audit).await? {
-        return Err(no_config(customer_id));
-    }
+    state.store().delete_config(customer_id, &audit).await?;
     Ok(())
 }
 
@@ -280,16 +254,16 @@ pub async fn run_action(
 ) -> Result<Credentials> {
     let store = state.store();
     let mut made = Credentials::default();
-    let done = match action {
+    match action {
         ConfigAction::Block | ConfigAction::Unblock => {
             let (status, audited) = match action {
                 ConfigAction::Block => (ConfigStatus::Blocked, AuditAction::Block),
                 _ => (ConfigStatus::Active, AuditAction::Unblock),
             };
             let old = store.config(customer_id).await?.ok_or_else(|| no_config(customer_id))?;
-            let summary = format!("status: {} → {}", old.status, status.as_str());
+            let summary = format!("status: {} → {}", old.status.as_str(), status.as_str());
             let audit = operator_audit(audited, customer_id, summary, ip);
-            store.set_config_status(customer_id, status.as_str(), now_ms(), &audit).await?
+            store.set_config_status(customer_id, status, now_ms(), &audit).await?
         }
         ConfigAction::RotateApiKey => {
             let (key, hash, sealed) = new_api_key(state.cipher(), customer_id);
@@ -304,9 +278,6 @@ pub async fn run_action(
             made.retrieval_password = Some(password);
             store.set_retrieval_password(customer_id, &hash, &sealed, now_ms(), &audit).await?
         }
-    };
-    if !done {
-        return Err(no_config(customer_id));
     }
     Ok(made)
 }
@@ -341,20 +312,12 @@ pub async fn set_credentials(state: &AppState, customer_id: &str, given: &SetCre
         summary.push("retrieval password set to a given value");
     }
     let audit = operator_audit(AuditAction::SetCredentials, customer_id, summary.join("; "), ip);
-    let done = state
-        .store()
-        .set_credentials(customer_id, as_pair(&api_key), as_pair(&password), now_ms(), &audit)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                AppError::Conflict("another customer has this API key".into())
-            }
-            _ => e.into(),
-        })?;
-    if !done {
-        return Err(no_config(customer_id));
-    }
-    Ok(())
+    state.store().set_credentials(customer_id, as_pair(&api_key), as_pair(&password), now_ms(), &audit).await.map_err(
+        |e| match e {
+            StoreError::Conflict(_) => AppError::Conflict("another customer has this API key".into()),
+            other => other.into(),
+        },
+    )
 }
 
 fn as_pair(pair: &Option<(String, String)>) -> Option<(&str, &str)> {
@@ -401,10 +364,5 @@ pub async fn load_backup(state: &AppState, id: &str, version: Option<i64>) -> Re
     let json = state.cipher().open_string(&infra_backup_context(id, row.version), &row.payload_enc)?;
     let backup: InfraBackupIn = serde_json::from_str(&json)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored infra backup {id} v{}: {e}", row.version)))?;
-    Ok(Some(InfraBackup {
-        version: row.version,
-        created_at: to_time(row.created_at),
-        size_bytes: row.size_bytes,
-        backup,
-    }))
+    Ok(Some(InfraBackup { version: row.version, created_at: row.created_at, size_bytes: row.size_bytes, backup }))
 }

@@ -1,10 +1,13 @@
 //! The one error type of the HTTP layer. 4xx variants carry a message for the caller; database
-//! and unexpected errors are logged and become a 500 whose body says nothing internal.
+//! and unexpected errors are logged and become a 500 whose body says nothing internal. The
+//! store's errors are mapped here, once.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_shared::ApiError;
+
+use crate::store::StoreError;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -31,8 +34,10 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The store's answer: not found (404), a conflict or unique key (409), a corrupt row or
+    /// the database failing (a logged 500).
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -54,8 +59,11 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Database(e) if is_unique_violation(e) => StatusCode::CONFLICT,
-            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -71,15 +79,17 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
-            AppError::Database(e) if is_unique_violation(e) => "conflict",
-            AppError::Database(_) | AppError::Internal(_) => "internal",
+            AppError::Store(StoreError::NotFound(_)) => "not_found",
+            AppError::Store(StoreError::Conflict(_)) => "conflict",
+            AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => "internal",
         }
     }
 
     pub fn body(&self) -> ApiError {
         let message = match self {
-            AppError::Database(e) if is_unique_violation(e) => "the resource already exists".to_string(),
-            AppError::Database(_) | AppError::Internal(_) => "internal error; see the hub's log".to_string(),
+            AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => {
+                "internal error; see the hub's log".to_string()
+            }
             AppError::Invalid(field, msg) if !msg.contains(field.as_str()) => format!("{field}: {msg}"),
             other => other.to_string(),
         };
@@ -94,15 +104,22 @@ impl From<hub_shared::validate::FieldError> for AppError {
     }
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+/// A database error met outside the store's own functions; a unique violation is a 409.
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Store(e.into())
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        match &self {
+            AppError::Store(StoreError::Corrupt { table, key, what }) => {
+                tracing::error!(table, key, what, "request failed: a stored row cannot be read");
+            }
+            _ if status.is_server_error() => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
         (status, Json(self.body())).into_response()
     }

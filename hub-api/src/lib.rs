@@ -59,7 +59,9 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     let scheduler = tokio::spawn(jobs::run_scheduler(state.clone(), jobs::all(), cancel.clone()));
     // Every replica rescans its own view of the assets directory; the task ends with `cancel`.
     state.assets().spawn_rescan(assets::RESCAN_EVERY, cancel.clone());
-    let dispatcher = tokio::spawn(notify::run_dispatcher(state.clone(), cancel.clone()));
+    let leader = state.clone();
+    let (store, notifier) = (state.store().clone(), state.notifier().clone());
+    let dispatcher = tokio::spawn(notify::run_dispatcher(store, notifier, move || leader.leads(), cancel.clone()));
     let app = router::app(state.clone());
     let shutdown = cancel.clone();
     let server = tokio::spawn(async move {

@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 use crate::customer_secrets::retrieval_hash;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::{customer_subject, ip_subject, AuditRecord, ConfigRow, SecretsRow};
+use crate::store::{customer_subject, ip_subject, AuditRecord, ConfigRow, SecretsRow, StoreError};
 
 pub const RETRIEVAL_HEADER: &str = "x-retrieval-password";
 /// Failures allowed before the first lock-out.
@@ -75,8 +75,8 @@ impl From<AppError> for Refusal {
     }
 }
 
-impl From<sqlx::Error> for Refusal {
-    fn from(e: sqlx::Error) -> Self {
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
         Refusal::App(e.into())
     }
 }
@@ -244,7 +244,7 @@ pub async fn alert_operator_retrieval_failures(
     ip: IpAddr,
     failures: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     tracing::warn!(customer_id, %ip, failures, "ALERT: repeated wrong retrieval passwords for a customer");
     state
         .store()

@@ -6,11 +6,11 @@ use secrecy::ExposeSecret;
 
 use crate::assets::AssetManager;
 use crate::auth::limiter::LoginLimiter;
-use crate::auth::SessionKeys;
+use crate::auth::{AuthState, SessionKeys};
 use crate::config::Config;
 use crate::crypto::{self, Cipher};
 use crate::ingest::Ingest;
-use crate::notify::{EmailClient, Notifier};
+use crate::notify::Notifier;
 use crate::store::Store;
 
 /// Failed sign-ins allowed per client address in [`LOGIN_WINDOW_MS`].
@@ -50,7 +50,7 @@ impl AppState {
         let configured = config.raw.auth.session_secret.expose_secret().to_string();
         let secret = if configured.is_empty() { stored_session_secret(&store, &cipher).await? } else { configured };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
-        let notifier = Notifier::new(EmailClient::from_config(&config.raw.notifications)?);
+        let notifier = Notifier::from_config(&config)?;
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -124,6 +124,21 @@ impl AppState {
     /// This replica's name in leases and job runs.
     pub fn instance_id(&self) -> &str {
         &self.0.instance_id
+    }
+}
+
+/// The `Caller` extractor reads the state through this.
+impl AuthState for AppState {
+    fn config(&self) -> &Config {
+        AppState::config(self)
+    }
+
+    fn store(&self) -> &Store {
+        AppState::store(self)
+    }
+
+    fn session_keys(&self) -> &SessionKeys {
+        AppState::session_keys(self)
     }
 }
 

@@ -79,6 +79,10 @@ impl Channel {
             Channel::Customer => "customer",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Operator, Channel::Customer].into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// What the dispatcher decided.

@@ -3,30 +3,13 @@
 //! `/notify` relay, config and recovery retrieval with the retrieval password, per-customer keys)
 //! against a real hub, end to end, and the hub refuses none of it.
 
-use std::path::Path;
-
-use hub_api::config::{Config, RawConfig};
+use hub_testkit::{HubBuilder, REPORT_KEY as GLOBAL_KEY};
 use reqwest::Client;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
-const GLOBAL_KEY: &str = "compat-global-report-key-0123456789";
 /// The key and password the old hub had given sim-0000 (set through the credentials endpoint).
 const OLD_KEY: &str = "old-go-hub-key-sim-0000-0123456789";
 const OLD_PASSWORD: &str = "alma-kerék-madár-felhő";
-
-/// A hub on 127.0.0.1:0 without a password (the operator API open on loopback), jobs off.
-async fn start_hub(dir: &Path) -> hub_api::Hub {
-    let mut raw = RawConfig::default();
-    raw.server.listen = "127.0.0.1:0".into();
-    raw.server.data_dir = dir.join("data");
-    raw.database.url = SecretString::from(format!("sqlite://{}", dir.join("hub.db").display()));
-    raw.api.report_api_key = SecretString::from(GLOBAL_KEY);
-    raw.assets.seed_dir = dir.join("no-seed");
-    raw.scheduler.disabled_jobs =
-        ["staleness", "backup_deadline", "prune", "template_refresh", "session_cleanup"].map(String::from).to_vec();
-    hub_api::start(Config::validate(raw).expect("valid config")).await.expect("hub starts")
-}
 
 struct Operator {
     client: Client,
@@ -65,10 +48,11 @@ impl Operator {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controllers_built_for_the_original_hub_work_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = start_hub(dir.path()).await;
-    let base = format!("http://{}", hub.addr);
+    // Without a password: the operator API is open on loopback, as for a hub run locally.
+    let hub = HubBuilder::new().password(false).start().await;
+    let base = hub.base.clone();
     let operator = Operator::new(&base).await;
+    let dir = tempfile::tempdir().unwrap();
 
     // sim-0000 keeps the old hub's key and password; sim-0001 got new ones; sim-0002 has no
     // config and reports with the global key.
@@ -119,5 +103,5 @@ async fn controllers_built_for_the_original_hub_work_unchanged() {
     let audit = operator.get("/api/v1/audit?customer_id=sim-0000").await;
     let retrievals = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "retrieval").count();
     assert_eq!(retrievals, 2, "the config and the recovery bundle: {audit}");
-    hub.shutdown().await.unwrap();
+    hub.hub.shutdown().await.unwrap();
 }

@@ -5,6 +5,9 @@
 //! - **global**: `api.report_api_key`, compared in constant time; report ingest and reads.
 //! - **operator**: the session cookie (or anyone, when the hub runs without a password). Every
 //!   state-changing request made with the cookie must carry the session's `X-CSRF-Token`.
+//!
+//! The extractor reads the hub's state through [`AuthState`], which `AppState` implements, so
+//! this module sits below the state that holds its session keys.
 
 pub mod limiter;
 pub mod session;
@@ -17,8 +20,9 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::Config;
 use crate::error::{AppError, Result};
-use crate::state::AppState;
+use crate::store::Store;
 
 pub use session::{SessionKeys, COOKIE_NAME};
 
@@ -80,6 +84,13 @@ impl Caller {
     }
 }
 
+/// What the [`Caller`] extractor needs of the hub's state.
+pub trait AuthState: Send + Sync {
+    fn config(&self) -> &Config;
+    fn store(&self) -> &Store;
+    fn session_keys(&self) -> &SessionKeys;
+}
+
 /// The SHA-256 of an API key, as stored (hex).
 pub fn key_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -89,10 +100,10 @@ fn unsafe_method(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: AuthState> FromRequestParts<S> for Caller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -128,7 +139,7 @@ impl FromRequestParts<AppState> for Caller {
 /// Without a password the operator API is open to whoever reaches the hub, which it only allows
 /// on loopback (or on purpose). A page elsewhere could still reach it through DNS rebinding, with
 /// its own name in `Host`: only loopback names and the configured public host are accepted.
-fn check_open_host(parts: &Parts, state: &AppState) -> Result<()> {
+fn check_open_host(parts: &Parts, state: &impl AuthState) -> Result<()> {
     let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
@@ -147,7 +158,7 @@ fn check_open_host(parts: &Parts, state: &AppState) -> Result<()> {
     }
 }
 
-fn check_csrf(parts: &Parts, state: &AppState, sid: &str) -> Result<()> {
+fn check_csrf(parts: &Parts, state: &impl AuthState, sid: &str) -> Result<()> {
     if !unsafe_method(&parts.method) {
         return Ok(());
     }
@@ -159,7 +170,7 @@ fn check_csrf(parts: &Parts, state: &AppState, sid: &str) -> Result<()> {
     Ok(())
 }
 
-async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller> {
+async fn authenticate_key(state: &impl AuthState, token: &str) -> Result<Caller> {
     let global = state.config().raw.api.report_api_key.expose_secret();
     if !global.is_empty() && bool::from(token.as_bytes().ct_eq(global.as_bytes())) {
         return Ok(Caller::Global);

@@ -127,8 +127,8 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
         .bind(&write.display_name)
         .bind(&write.domain)
         .bind(&write.contact_email)
-        .bind(&write.status)
-        .bind(&write.config_json)
+        .bind(write.status.as_str())
+        .bind(serde_json::to_string(&write.overrides)?)
         .bind(&write.infra_tokens_enc)
         .bind(&secrets.api_key_hash)
         .bind(&secrets.api_key_enc)
@@ -151,7 +151,11 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
         )
         .bind(job.now)
         .bind(&id)
-        .bind(format!("imported from the original hub: {}, status {}; {kept}", write.display_name, write.status))
+        .bind(format!(
+            "imported from the original hub: {}, status {}; {kept}",
+            write.display_name,
+            write.status.as_str()
+        ))
         .execute(&mut *job.tx)
         .await?;
         job.done(&row.key, None).await?;

@@ -48,7 +48,7 @@ impl Job for BackupDeadline {
         let mut missed = 0;
         let down_after = 2 * state.config().stale_ms();
         for c in store.node_candidates().await? {
-            if c.status.as_deref() == Some("blocked") || c.monitoring_enabled == 0 {
+            if c.unwatched() {
                 continue;
             }
             // Only reporting nodes: a node that went silent is the dead man's switch's news

@@ -77,7 +77,7 @@ impl Job for Staleness {
         let stale_ms = state.config().stale_ms();
         let mut events = 0;
         for c in state.store().node_candidates().await? {
-            if c.status.as_deref() == Some("blocked") || c.monitoring_enabled == 0 {
+            if c.unwatched() {
                 continue;
             }
             let from = NodeState::parse(c.state.as_deref());

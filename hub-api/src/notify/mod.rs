@@ -1,8 +1,10 @@
 //! Notifications: every stored event goes through one dispatcher, off the request path. A task
 //! on each replica claims undispatched events from the `events` table (an atomic UPDATE, so each
 //! event is dispatched exactly once across replicas and survives restarts), decides per channel
-//! from the rules in [`rules`], and writes every decision to `notification_log`.
+//! by the pure rules in [`rules`], and sends and logs every decision through [`deliver`].
+//! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
+pub mod deliver;
 pub mod resend;
 pub mod rules;
 pub mod templates;
@@ -16,17 +18,29 @@ use tokio_util::sync::CancellationToken;
 
 pub use resend::{Email, EmailClient, SendError};
 
-use crate::state::AppState;
+use crate::config::Config;
+use crate::store::Store;
 
 /// How often a dispatcher looks for events stored by another replica or by a hub job.
 pub const POLL: Duration = Duration::from_secs(5);
 /// Events claimed per database round trip.
 const BATCH: i64 = 50;
 
-/// The email client and the bell that wakes this replica's dispatcher.
+/// What the rules and the emails take from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub operator: rules::OperatorChannel,
+    /// The time zone of the times in emails.
+    pub timezone: chrono_tz::Tz,
+    /// The hub's address, linked from emails.
+    pub hub_url: String,
+}
+
+/// The email client, its settings, and the bell that wakes this replica's dispatcher.
 #[derive(Clone, Debug)]
 pub struct Notifier {
     pub email: EmailClient,
+    pub settings: Arc<Settings>,
     wake: Arc<Notify>,
     /// Legacy relays being delivered at once; more are refused rather than queued without end.
     pub relay_slots: Arc<tokio::sync::Semaphore>,
@@ -36,9 +50,20 @@ pub struct Notifier {
 pub const RELAY_SLOTS: usize = 16;
 
 impl Notifier {
-    pub fn new(email: EmailClient) -> Notifier {
+    pub fn from_config(config: &Config) -> anyhow::Result<Notifier> {
+        let n = &config.raw.notifications;
+        let settings = Settings {
+            operator: rules::OperatorChannel { enabled: n.operator_enabled, email: n.operator_email.clone() },
+            timezone: config.timezone,
+            hub_url: config.raw.server.public_url.clone(),
+        };
+        Ok(Notifier::new(EmailClient::from_config(n)?, settings))
+    }
+
+    pub fn new(email: EmailClient, settings: Settings) -> Notifier {
         Notifier {
             email,
+            settings: Arc::new(settings),
             wake: Arc::new(Notify::new()),
             relay_slots: Arc::new(tokio::sync::Semaphore::new(RELAY_SLOTS)),
         }
@@ -55,17 +80,23 @@ impl Notifier {
 pub const RECLAIM_AFTER_MS: i64 = 5 * 60 * 1000;
 
 /// Runs the dispatcher until `cancel` fires. Only the replica that leads the scheduler
-/// dispatches, so cooldowns are decided in one place; another takes over with the lease.
-pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
+/// dispatches (`leads` says whether this one does), so cooldowns are decided in one place;
+/// another takes over with the lease.
+pub async fn run_dispatcher(
+    store: Store,
+    notifier: Notifier,
+    leads: impl Fn() -> bool + Send + 'static,
+    cancel: CancellationToken,
+) {
     loop {
-        if state.leads() {
-            if let Err(e) = dispatch_pending(&state, Utc::now()).await {
+        if leads() {
+            if let Err(e) = dispatch_pending(&store, &notifier, Utc::now()).await {
                 tracing::warn!(error = format!("{e:#}"), "notification dispatch failed");
             }
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = state.notifier().wake.notified() => {}
+            _ = notifier.wake.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
         }
     }
@@ -73,18 +104,27 @@ pub async fn run_dispatcher(state: AppState, cancel: CancellationToken) {
 
 /// Claims and dispatches every undispatched event; returns how many. `now` is the time of the
 /// decisions (cooldowns are measured from it).
-pub async fn dispatch_pending(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn dispatch_pending(store: &Store, notifier: &Notifier, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
         let now_ms = now.timestamp_millis();
-        let batch = state.store().claim_undispatched(now_ms, now_ms - RECLAIM_AFTER_MS, BATCH).await?;
+        let batch = store.claim_undispatched(now_ms, now_ms - RECLAIM_AFTER_MS, BATCH).await?;
         if batch.is_empty() {
             return Ok(total);
         }
         total += batch.len();
-        for event in &batch {
-            match rules::dispatch_event(state, event, now).await {
-                Ok(()) => state.store().mark_notified(event.id, now_ms).await?,
+        for claimed in batch {
+            // A stored event that cannot be read is left unmarked and logged each time it is
+            // taken again: never dispatched with made-up values.
+            let event = match claimed {
+                Ok(event) => event,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read a claimed event");
+                    continue;
+                }
+            };
+            match deliver::dispatch_event(store, notifier, &event, now).await {
+                Ok(()) => store.mark_notified(event.id, now_ms).await?,
                 // Left unmarked: taken again after RECLAIM_AFTER_MS.
                 Err(e) => tracing::warn!(event_id = event.id, error = format!("{e:#}"), "could not dispatch an event"),
             }

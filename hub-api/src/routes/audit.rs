@@ -2,7 +2,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use hub_shared::audit::{AuditAction, AuditEntry, AuditPage};
+use hub_shared::audit::{AuditEntry, AuditPage};
 use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -10,7 +10,6 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use crate::store::to_time;
 
 pub const DEFAULT_PER_PAGE: u32 = 50;
 pub const MAX_PER_PAGE: u32 = 500;
@@ -59,17 +58,14 @@ pub async fn list_audit(
     let (rows, total) = state.store().audit_page(query.customer_id.as_deref(), i64::from(per_page), offset).await?;
     let entries = rows
         .into_iter()
-        .filter_map(|r| {
-            let action = AuditAction::parse(&r.action)?;
-            Some(AuditEntry {
-                id: r.id,
-                at: to_time(r.at),
-                actor: r.actor,
-                action,
-                customer_id: r.customer_id,
-                summary: r.summary,
-                client_ip: r.client_ip,
-            })
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            customer_id: r.customer_id,
+            summary: r.summary,
+            client_ip: r.client_ip,
         })
         .collect();
     Ok(Json(AuditPage { entries, page, per_page, total: total.max(0) as u64 }))

@@ -16,7 +16,6 @@ use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::CustomerId;
 use crate::state::AppState;
-use crate::store::to_time;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -28,8 +27,8 @@ pub fn summarize(
     latest: Option<&LatestRow>,
     now: i64,
     stale_ms: i64,
-) -> CustomerSummary {
-    let health = latest.and_then(|l| Health::parse(&l.health));
+) -> Result<CustomerSummary> {
+    let health = latest.map(LatestRow::health).transpose()?.flatten();
     let blocked = config.is_some_and(ConfigRow::blocked);
     let status = node_status(
         StatusInput {
@@ -42,7 +41,7 @@ pub fn summarize(
         now,
         stale_ms,
     );
-    CustomerSummary {
+    Ok(CustomerSummary {
         customer_id: customer_id.to_string(),
         display_name: config.map(|c| c.display_name.clone()).filter(|n| !n.is_empty()),
         managed: config.is_some(),
@@ -51,7 +50,7 @@ pub fn summarize(
         hostname: latest.and_then(|l| l.hostname.clone()),
         controller_version: latest.and_then(|l| l.controller_version.clone()),
         controller_url: latest.and_then(|l| l.controller_url.clone()),
-        last_report_at: latest.map(|l| to_time(l.received_at)),
+        last_report_at: latest.map(LatestRow::received_time).transpose()?,
         health,
         monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),
         cpu_percent: latest.and_then(|l| l.cpu_percent),
@@ -59,11 +58,11 @@ pub fn summarize(
         disk_percent: latest.and_then(|l| l.disk_percent),
         containers_running: latest.and_then(|l| l.containers_running).map(|n| n as u32),
         containers_total: latest.and_then(|l| l.containers_total).map(|n| n as u32),
-        last_backup_at: latest.and_then(|l| l.last_backup_at).map(to_time),
+        last_backup_at: latest.map(LatestRow::last_backup_time).transpose()?.flatten(),
         last_backup_ok: latest.and_then(|l| l.last_backup_ok).map(|b| b != 0),
         errors_24h: 0,
         warnings_24h: 0,
-    }
+    })
 }
 
 /// List every customer.
@@ -82,7 +81,8 @@ pub fn summarize(
 )]
 pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Result<Json<CustomerList>> {
     caller.require_fleet_read()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let generated_at = chrono::Utc::now();
+    let now = generated_at.timestamp_millis();
     let (configs, latest, counts) = tokio::try_join!(
         state.store().configs(),
         state.store().latest_reports(),
@@ -100,15 +100,15 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     let customers = by_id
         .into_iter()
         .map(|(id, (c, l))| {
-            let mut summary = summarize(id, c, l, now, stale_ms);
+            let mut summary = summarize(id, c, l, now, stale_ms)?;
             if let Some(n) = counts.get(id) {
                 summary.errors_24h = n.errors.clamp(0, i64::from(u32::MAX)) as u32;
                 summary.warnings_24h = n.warnings.clamp(0, i64::from(u32::MAX)) as u32;
             }
-            summary
+            Ok(summary)
         })
-        .collect();
-    Ok(Json(CustomerList { customers, generated_at: to_time(now), stale_threshold_secs: stale_ms / 1000 }))
+        .collect::<Result<_>>()?;
+    Ok(Json(CustomerList { customers, generated_at, stale_threshold_secs: stale_ms / 1000 }))
 }
 
 /// One customer with its latest full report.
@@ -134,9 +134,10 @@ pub async fn get_customer(
     if config.is_none() && latest.is_none() {
         return Err(AppError::NotFound(format!("no customer {id:?}")));
     }
-    let now = chrono::Utc::now().timestamp_millis();
+    let generated_at = chrono::Utc::now();
+    let now = generated_at.timestamp_millis();
     let stale_ms = state.config().stale_ms();
-    let summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms);
+    let summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms)?;
     let report = match latest {
         Some((_, json)) => Some(
             serde_json::from_str(&json)
@@ -144,7 +145,7 @@ pub async fn get_customer(
         ),
         None => None,
     };
-    Ok(Json(CustomerDetail { summary, report, generated_at: to_time(now), stale_threshold_secs: stale_ms / 1000 }))
+    Ok(Json(CustomerDetail { summary, report, generated_at, stale_threshold_secs: stale_ms / 1000 }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

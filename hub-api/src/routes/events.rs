@@ -12,7 +12,6 @@ use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
 use crate::state::AppState;
-use crate::store::to_time;
 use crate::store::{EventFilter, EventRow, NewEvent};
 
 /// Post an event.
@@ -103,17 +102,16 @@ fn page(rows: Vec<EventRow>, limit: i64) -> Result<EventPage> {
 }
 
 fn to_out(r: EventRow) -> Result<EventOut> {
-    let bad = |what: &str| AppError::Internal(anyhow::anyhow!("event {} has an unknown {what}", r.id));
     Ok(EventOut {
         id: r.id,
-        event_type: EventType::parse(&r.event_type).map_err(|_| bad("type"))?,
-        severity: Severity::parse(&r.severity).map_err(|_| bad("severity"))?,
+        event_type: r.event_type,
+        severity: r.severity,
         details: serde_json::from_str(&r.details_json).unwrap_or_else(|_| serde_json::json!({})),
         customer_id: r.customer_id,
         message: r.message,
         source: r.source,
-        occurred_at: to_time(r.occurred_at),
-        received_at: to_time(r.received_at),
+        occurred_at: r.occurred_at,
+        received_at: r.received_at,
     })
 }
 

@@ -18,7 +18,7 @@ use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ClientIp, CustomerId};
 use crate::state::AppState;
-use crate::store::to_time;
+use crate::store::StoreError;
 
 /// The body limit of `POST /api/v1/infra-backup` (the rest of the API allows 1 MiB).
 pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
@@ -60,7 +60,7 @@ pub async fn post_infra_backup(
         let sealed = state.cipher().seal_str(&infra_backup_context(id, version), &json);
         match state.store().insert_infra_backup(id, version, now, size, &sealed, KEPT_VERSIONS as i64).await {
             Ok(kept) => return Ok(Json(InfraBackupAccepted { ok: true, version, kept: kept as u32 })),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() && attempt < 3 => attempt += 1,
+            Err(StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
             Err(e) => return Err(e.into()),
         }
     }
@@ -132,7 +132,7 @@ pub async fn list_infra_backups(
         .infra_versions(&id)
         .await?
         .into_iter()
-        .map(|r| InfraBackupVersion { version: r.version, created_at: to_time(r.created_at), size_bytes: r.size_bytes })
+        .map(|r| InfraBackupVersion { version: r.version, created_at: r.created_at, size_bytes: r.size_bytes })
         .collect();
     Ok(Json(InfraBackupVersions { customer_id: id, versions }))
 }

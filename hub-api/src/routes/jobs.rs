@@ -11,7 +11,6 @@ use crate::auth::Caller;
 use crate::error::Result;
 use crate::jobs::{self, Schedule};
 use crate::state::AppState;
-use crate::store::to_time;
 
 /// Every background job with its last run.
 ///
@@ -41,10 +40,10 @@ pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> Result<
                 schedule: describe(schedule, tz),
                 next_due_at,
                 last_run: last.remove(job.name()).map(|r| JobRun {
-                    due_at: to_time(r.due_at),
-                    started_at: to_time(r.started_at),
-                    finished_at: r.finished_at.map(to_time),
-                    duration_ms: r.finished_at.map(|f| f - r.started_at),
+                    due_at: r.due_at,
+                    started_at: r.started_at,
+                    finished_at: r.finished_at,
+                    duration_ms: r.finished_at.map(|f| (f - r.started_at).num_milliseconds()),
                     ok: r.ok.map(|v| v != 0),
                     message: r.message,
                     holder: r.holder,

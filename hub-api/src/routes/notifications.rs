@@ -3,10 +3,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use hub_shared::event::EventType;
-use hub_shared::notification::{
-    Channel, NotificationEntry, NotificationPage, NotifyAccepted, NotifyIn, Outcome, Preferences, PreferencesIn,
-};
+use hub_shared::notification::{NotificationPage, NotifyAccepted, NotifyIn, Preferences, PreferencesIn};
 use hub_shared::ApiError;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -14,9 +11,8 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, CustomerId};
+use crate::notify::deliver::relay_legacy;
 use crate::state::AppState;
-use crate::store::to_time;
-use crate::store::{LogRow, PreferencesRow};
 
 /// Set a customer's email preferences.
 ///
@@ -42,16 +38,16 @@ pub async fn post_preferences(
     let prefs = body.value;
     let types = prefs.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&prefs.customer_id)?;
-    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    let row = PreferencesRow {
+    let stored = Preferences {
         customer_id: prefs.customer_id,
         email: prefs.email.trim().to_string(),
-        enabled_events_json: serde_json::to_string(&names).map_err(anyhow::Error::from)?,
-        cooldown_hours: i64::from(prefs.cooldown_hours),
-        updated_at: chrono::Utc::now().timestamp_millis(),
+        enabled_events: types,
+        cooldown_hours: prefs.cooldown_hours,
+        // Milliseconds, as stored and as a later read shows it.
+        updated_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3),
     };
-    state.store().upsert_preferences(&row).await?;
-    Ok(Json(to_preferences(row)))
+    state.store().upsert_preferences(&stored).await?;
+    Ok(Json(stored))
 }
 
 /// A customer's email preferences.
@@ -73,23 +69,12 @@ pub async fn get_preferences(
     CustomerId(id): CustomerId,
 ) -> Result<Json<Preferences>> {
     caller.require_read(&id)?;
-    let row = state
+    let stored = state
         .store()
         .preferences(&id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no preferences for {id:?}")))?;
-    Ok(Json(to_preferences(row)))
-}
-
-fn to_preferences(row: PreferencesRow) -> Preferences {
-    let names: Vec<String> = serde_json::from_str(&row.enabled_events_json).unwrap_or_default();
-    Preferences {
-        customer_id: row.customer_id,
-        email: row.email,
-        enabled_events: names.iter().filter_map(|n| EventType::parse(n).ok()).collect(),
-        cooldown_hours: row.cooldown_hours.clamp(0, i64::from(u32::MAX)) as u32,
-        updated_at: to_time(row.updated_at),
-    }
+    Ok(Json(stored))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -121,23 +106,9 @@ pub async fn list_notifications(
     caller.require_operator()?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let limit = page_limit(query.limit)?;
-    let rows = state.store().notification_log(&id, query.before, limit).await?;
-    let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
-    Ok(Json(NotificationPage { entries: rows.into_iter().map(to_entry).collect(), next_before }))
-}
-
-fn to_entry(r: LogRow) -> NotificationEntry {
-    NotificationEntry {
-        id: r.id,
-        customer_id: r.customer_id,
-        event_id: r.event_id,
-        event_type: r.event_type,
-        channel: if r.channel == "customer" { Channel::Customer } else { Channel::Operator },
-        recipient: r.recipient,
-        outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failed),
-        reason: r.reason,
-        created_at: to_time(r.created_at),
-    }
+    let entries = state.store().notification_log(&id, query.before, limit).await?;
+    let next_before = if entries.len() as i64 == limit { entries.last().map(|r| r.id) } else { None };
+    Ok(Json(NotificationPage { entries, next_before }))
 }
 
 /// Relay a message to the operator (legacy).
@@ -187,7 +158,8 @@ pub async fn post_notify(
     let tracked = state.clone();
     tracked.tasks().spawn(async move {
         let _slot = slot;
-        if let Err(e) = crate::notify::rules::relay_legacy(&state, &customer_id, &msg, chrono::Utc::now()).await {
+        let relayed = relay_legacy(state.store(), state.notifier(), &customer_id, &msg, chrono::Utc::now()).await;
+        if let Err(e) = relayed {
             tracing::warn!(error = format!("{e:#}"), "legacy notification failed");
         }
     });

@@ -1,8 +1,10 @@
 //! The audit log: written in the same transaction as the change it records, read newest first.
 
+use chrono::{DateTime, Utc};
+use hub_shared::audit::AuditAction;
 use sqlx::{Any, FromRow, Transaction};
 
-use super::Store;
+use super::{Result, RowKey, Store};
 
 /// An entry to write.
 #[derive(Debug, Clone)]
@@ -16,18 +18,45 @@ pub struct AuditRecord {
     pub client_ip: Option<String>,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: i64,
+    pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub customer_id: Option<String>,
     pub summary: String,
     pub client_ip: Option<String>,
 }
 
-pub(crate) async fn insert_audit(tx: &mut Transaction<'static, Any>, r: &AuditRecord) -> Result<(), sqlx::Error> {
+/// The columns of `audit_log` as the database holds them.
+#[derive(FromRow)]
+struct StoredAudit {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    customer_id: Option<String>,
+    summary: String,
+    client_ip: Option<String>,
+}
+
+impl StoredAudit {
+    fn read(self) -> Result<AuditRow> {
+        let row = RowKey::new("audit_log", self.id);
+        Ok(AuditRow {
+            at: row.time("at", self.at)?,
+            action: row.known("action", &self.action, AuditAction::parse)?,
+            id: self.id,
+            actor: self.actor,
+            customer_id: self.customer_id,
+            summary: self.summary,
+            client_ip: self.client_ip,
+        })
+    }
+}
+
+pub(crate) async fn insert_audit(tx: &mut Transaction<'static, Any>, r: &AuditRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, customer_id, summary, client_ip) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -44,23 +73,18 @@ pub(crate) async fn insert_audit(tx: &mut Transaction<'static, Any>, r: &AuditRe
 
 impl Store {
     /// Writes one entry on its own.
-    pub async fn audit(&self, record: &AuditRecord) -> Result<(), sqlx::Error> {
+    pub async fn audit(&self, record: &AuditRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         insert_audit(&mut tx, record).await?;
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// One page of the log, newest first, optionally of one customer; and the total count.
-    pub async fn audit_page(
-        &self,
-        customer_id: Option<&str>,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    pub async fn audit_page(&self, customer_id: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64)> {
         const COLUMNS: &str = "id, at, actor, action, customer_id, summary, client_ip";
         match customer_id {
             Some(id) => {
-                let rows = sqlx::query_as(&format!(
+                let rows: Vec<StoredAudit> = sqlx::query_as(&format!(
                     "SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
                 ))
                 .bind(id)
@@ -72,17 +96,17 @@ impl Store {
                     .bind(id)
                     .fetch_one(&self.pool)
                     .await?;
-                Ok((rows, total))
+                Ok((rows.into_iter().map(StoredAudit::read).collect::<Result<_>>()?, total))
             }
             None => {
-                let rows =
+                let rows: Vec<StoredAudit> =
                     sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2"))
                         .bind(limit)
                         .bind(offset)
                         .fetch_all(&self.pool)
                         .await?;
                 let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await?;
-                Ok((rows, total))
+                Ok((rows.into_iter().map(StoredAudit::read).collect::<Result<_>>()?, total))
             }
         }
     }

@@ -1,27 +1,69 @@
 //! Customer configs: the customers the operator manages, their sealed secrets, and the
 //! controller keys' lookup. Every change is written together with its audit entry.
 
+use chrono::{DateTime, Utc};
+use hub_shared::config::{ConfigStatus, Identity, LegacyMonitoring, MonitoringOverrides};
+use serde::{Deserialize, Serialize};
 use sqlx::{Any, FromRow, Transaction};
 
 use super::audit::{insert_audit, AuditRecord};
-use super::Store;
+use super::{Result, RowKey, Store, StoreError};
 
-#[derive(Debug, Clone, FromRow)]
+/// A customer's config as stored, every column read into its type.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigRow {
     pub customer_id: String,
     pub display_name: String,
     pub domain: String,
     pub contact_email: String,
-    pub status: String,
-    /// The non-secret overrides (identity, monitoring, legacy monitoring) as JSON.
-    pub config_json: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub status: ConfigStatus,
+    pub overrides: ConfigOverrides,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl ConfigRow {
     pub fn blocked(&self) -> bool {
-        self.status == "blocked"
+        self.status == ConfigStatus::Blocked
+    }
+}
+
+/// The non-secret overrides kept as JSON in `customer_configs.config_json`. A section missing
+/// from the JSON is its default; JSON that is not this shape is a corrupt row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfigOverrides {
+    pub identity: Identity,
+    pub monitoring: MonitoringOverrides,
+    pub legacy_monitoring: LegacyMonitoring,
+}
+
+/// The columns of `customer_configs` as the database holds them.
+#[derive(FromRow)]
+struct StoredConfig {
+    customer_id: String,
+    display_name: String,
+    domain: String,
+    contact_email: String,
+    status: String,
+    config_json: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl StoredConfig {
+    fn read(self) -> Result<ConfigRow> {
+        let row = RowKey::new("customer_configs", &self.customer_id);
+        Ok(ConfigRow {
+            status: row.known("status", &self.status, ConfigStatus::parse)?,
+            overrides: row.json("config_json", &self.config_json)?,
+            created_at: row.time("created_at", self.created_at)?,
+            updated_at: row.time("updated_at", self.updated_at)?,
+            customer_id: self.customer_id,
+            display_name: self.display_name,
+            domain: self.domain,
+            contact_email: self.contact_email,
+        })
     }
 }
 
@@ -49,9 +91,14 @@ pub struct ConfigWrite {
     pub display_name: String,
     pub domain: String,
     pub contact_email: String,
-    pub status: String,
-    pub config_json: String,
+    pub status: ConfigStatus,
+    pub overrides: ConfigOverrides,
     pub infra_tokens_enc: String,
+}
+
+/// The error of a customer without a config.
+pub fn no_config(customer_id: &str) -> StoreError {
+    StoreError::NotFound(format!("no config for customer {customer_id:?}"))
 }
 
 const CONFIG_COLUMNS: &str =
@@ -60,50 +107,55 @@ const SECRET_COLUMNS: &str = "api_key_hash, api_key_enc, retrieval_password_hash
     session_secret_enc, infra_tokens_enc";
 
 impl Store {
-    pub async fn configs(&self) -> Result<Vec<ConfigRow>, sqlx::Error> {
-        sqlx::query_as(&format!("SELECT {CONFIG_COLUMNS} FROM customer_configs ORDER BY customer_id"))
-            .fetch_all(&self.pool)
-            .await
+    /// Every config; one corrupt row fails the whole read.
+    pub async fn configs(&self) -> Result<Vec<ConfigRow>> {
+        let rows: Vec<StoredConfig> =
+            sqlx::query_as(&format!("SELECT {CONFIG_COLUMNS} FROM customer_configs ORDER BY customer_id"))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(StoredConfig::read).collect()
     }
 
-    pub async fn config(&self, customer_id: &str) -> Result<Option<ConfigRow>, sqlx::Error> {
-        sqlx::query_as(&format!("SELECT {CONFIG_COLUMNS} FROM customer_configs WHERE customer_id = $1"))
-            .bind(customer_id)
-            .fetch_optional(&self.pool)
-            .await
+    pub async fn config(&self, customer_id: &str) -> Result<Option<ConfigRow>> {
+        let row: Option<StoredConfig> =
+            sqlx::query_as(&format!("SELECT {CONFIG_COLUMNS} FROM customer_configs WHERE customer_id = $1"))
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(StoredConfig::read).transpose()
     }
 
-    pub async fn config_secrets(&self, customer_id: &str) -> Result<Option<SecretsRow>, sqlx::Error> {
-        sqlx::query_as(&format!("SELECT {SECRET_COLUMNS} FROM customer_configs WHERE customer_id = $1"))
+    pub async fn config_secrets(&self, customer_id: &str) -> Result<Option<SecretsRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {SECRET_COLUMNS} FROM customer_configs WHERE customer_id = $1"))
             .bind(customer_id)
             .fetch_optional(&self.pool)
-            .await
+            .await?)
     }
 
     /// Every config with its sealed infrastructure tokens (the list page).
-    pub async fn configs_with_tokens(&self) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
-        sqlx::query_as("SELECT customer_id, infra_tokens_enc FROM customer_configs ORDER BY customer_id")
+    pub async fn configs_with_tokens(&self) -> Result<Vec<(String, Option<String>)>> {
+        Ok(sqlx::query_as("SELECT customer_id, infra_tokens_enc FROM customer_configs ORDER BY customer_id")
             .fetch_all(&self.pool)
-            .await
+            .await?)
     }
 
     /// Finds the customer whose API key has this SHA-256 hash (hex): `(customer_id, key_hash)`.
-    pub async fn customer_by_key_hash(&self, key_hash: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-        sqlx::query_as("SELECT customer_id, api_key_hash FROM customer_configs WHERE api_key_hash = $1")
+    pub async fn customer_by_key_hash(&self, key_hash: &str) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as("SELECT customer_id, api_key_hash FROM customer_configs WHERE api_key_hash = $1")
             .bind(key_hash)
             .fetch_optional(&self.pool)
-            .await
+            .await?)
     }
 
     /// Inserts a new config with its sealed secrets and its audit entry, in one transaction.
-    /// A duplicate customer id is a unique violation (409).
+    /// A duplicate customer id is a [`StoreError::Conflict`].
     pub async fn create_config(
         &self,
         config: &ConfigWrite,
         secrets: &SecretsRow,
         now: i64,
         audit: &AuditRecord,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO customer_configs (customer_id, display_name, domain, contact_email, status, config_json, \
@@ -115,8 +167,8 @@ impl Store {
         .bind(&config.display_name)
         .bind(&config.domain)
         .bind(&config.contact_email)
-        .bind(&config.status)
-        .bind(&config.config_json)
+        .bind(config.status.as_str())
+        .bind(encode_overrides(&config.overrides))
         .bind(&config.infra_tokens_enc)
         .bind(&secrets.api_key_hash)
         .bind(&secrets.api_key_enc)
@@ -125,18 +177,19 @@ impl Store {
         .bind(&secrets.session_secret_enc)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("a config for customer {:?} already exists", config.customer_id))
+            }
+            other => other,
+        })?;
         insert_audit(&mut tx, audit).await?;
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
-    /// Replaces a config's editable values; `false` when it does not exist.
-    pub async fn update_config(
-        &self,
-        config: &ConfigWrite,
-        now: i64,
-        audit: &AuditRecord,
-    ) -> Result<bool, sqlx::Error> {
+    /// Replaces a config's editable values; [`no_config`] when it does not exist.
+    pub async fn update_config(&self, config: &ConfigWrite, now: i64, audit: &AuditRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE customer_configs SET display_name = $2, domain = $3, contact_email = $4, status = $5, \
@@ -146,34 +199,34 @@ impl Store {
         .bind(&config.display_name)
         .bind(&config.domain)
         .bind(&config.contact_email)
-        .bind(&config.status)
-        .bind(&config.config_json)
+        .bind(config.status.as_str())
+        .bind(encode_overrides(&config.overrides))
         .bind(&config.infra_tokens_enc)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        finish(tx, done.rows_affected() == 1, audit).await
+        finish(tx, &config.customer_id, done.rows_affected(), audit).await
     }
 
-    /// Sets `active` or `blocked`; `false` when the config does not exist.
+    /// Sets `active` or `blocked`; [`no_config`] when the config does not exist.
     pub async fn set_config_status(
         &self,
         customer_id: &str,
-        status: &str,
+        status: ConfigStatus,
         now: i64,
         audit: &AuditRecord,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE customer_configs SET status = $2, updated_at = $3 WHERE customer_id = $1")
             .bind(customer_id)
-            .bind(status)
+            .bind(status.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        finish(tx, done.rows_affected() == 1, audit).await
+        finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
-    /// Replaces the API key (hash and sealed copy); `false` when the config does not exist.
+    /// Replaces the API key (hash and sealed copy); [`no_config`] when the config does not exist.
     pub async fn set_api_key(
         &self,
         customer_id: &str,
@@ -181,7 +234,7 @@ impl Store {
         sealed: &str,
         now: i64,
         audit: &AuditRecord,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE customer_configs SET api_key_hash = $2, api_key_enc = $3, updated_at = $4 WHERE customer_id = $1",
@@ -192,7 +245,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        finish(tx, done.rows_affected() == 1, audit).await
+        finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
     /// Replaces the retrieval password (keyed hash and sealed copy).
@@ -203,7 +256,7 @@ impl Store {
         sealed: &str,
         now: i64,
         audit: &AuditRecord,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE customer_configs SET retrieval_password_hash = $2, retrieval_password_enc = $3, updated_at = $4 \
@@ -215,11 +268,11 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        finish(tx, done.rows_affected() == 1, audit).await
+        finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
     /// Replaces the API key and/or the retrieval password (hash and sealed copy of each) in one
-    /// transaction; `false` when the config does not exist. A key another customer has is a
+    /// transaction; [`no_config`] when the config does not exist. A key another customer has is a
     /// unique violation (409).
     pub async fn set_credentials(
         &self,
@@ -228,9 +281,9 @@ impl Store {
         retrieval_password: Option<(&str, &str)>,
         now: i64,
         audit: &AuditRecord,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let mut changed = true;
+        let mut changed = 1;
         if let Some((hash, sealed)) = api_key {
             let done = sqlx::query(
                 "UPDATE customer_configs SET api_key_hash = $2, api_key_enc = $3, updated_at = $4 \
@@ -242,7 +295,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            changed &= done.rows_affected() == 1;
+            changed = changed.min(done.rows_affected());
         }
         if let Some((hash, sealed)) = retrieval_password {
             let done = sqlx::query(
@@ -255,19 +308,19 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            changed &= done.rows_affected() == 1;
+            changed = changed.min(done.rows_affected());
         }
-        finish(tx, changed, audit).await
+        finish(tx, customer_id, changed, audit).await
     }
 
-    /// Deletes a config (its reports and infra backups stay); `false` when it does not exist.
-    pub async fn delete_config(&self, customer_id: &str, audit: &AuditRecord) -> Result<bool, sqlx::Error> {
+    /// Deletes a config (its reports and infra backups stay); [`no_config`] when it does not exist.
+    pub async fn delete_config(&self, customer_id: &str, audit: &AuditRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM customer_configs WHERE customer_id = $1")
             .bind(customer_id)
             .execute(&mut *tx)
             .await?;
-        finish(tx, done.rows_affected() == 1, audit).await
+        finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
     /// Inserts a minimal customer config; used by the demo seed and tests.
@@ -276,16 +329,16 @@ impl Store {
         customer_id: &str,
         display_name: &str,
         api_key_hash: Option<&str>,
-        status: &str,
+        status: ConfigStatus,
         now: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO customer_configs (customer_id, display_name, status, api_key_hash, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
         )
         .bind(customer_id)
         .bind(display_name)
-        .bind(status)
+        .bind(status.as_str())
         .bind(api_key_hash)
         .bind(now)
         .execute(&self.pool)
@@ -294,13 +347,18 @@ impl Store {
     }
 }
 
-/// Writes the audit entry and commits when the change hit a row; rolls back otherwise.
-async fn finish(mut tx: Transaction<'static, Any>, changed: bool, audit: &AuditRecord) -> Result<bool, sqlx::Error> {
-    if !changed {
+/// Writes the audit entry and commits when the change hit the customer's row; rolls back
+/// with [`no_config`] otherwise.
+async fn finish(mut tx: Transaction<'static, Any>, customer_id: &str, changed: u64, audit: &AuditRecord) -> Result<()> {
+    if changed != 1 {
         tx.rollback().await?;
-        return Ok(false);
+        return Err(no_config(customer_id));
     }
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(())
+}
+
+fn encode_overrides(overrides: &ConfigOverrides) -> String {
+    serde_json::to_string(overrides).expect("plain structs with string keys serialize")
 }

@@ -1,10 +1,11 @@
 //! Events: storing them, reading them newest first with filters, counting them for the fleet
 //! badges, and handing each to the notification dispatcher exactly once.
 
+use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
 use sqlx::{Any, FromRow, Transaction};
 
-use super::Store;
+use super::{Result, RowKey, Store};
 
 /// An event to store.
 #[derive(Debug, Clone)]
@@ -20,17 +21,49 @@ pub struct NewEvent {
     pub received_at: i64,
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// A stored event; its type, severity and times read into their types.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
     pub id: i64,
     pub customer_id: String,
-    pub event_type: String,
-    pub severity: String,
+    pub event_type: EventType,
+    pub severity: Severity,
     pub message: String,
     pub details_json: String,
     pub source: String,
-    pub occurred_at: i64,
-    pub received_at: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The columns of `events` as the database holds them.
+#[derive(FromRow)]
+struct StoredEvent {
+    id: i64,
+    customer_id: String,
+    event_type: String,
+    severity: String,
+    message: String,
+    details_json: String,
+    source: String,
+    occurred_at: i64,
+    received_at: i64,
+}
+
+impl StoredEvent {
+    fn read(self) -> Result<EventRow> {
+        let row = RowKey::new("events", self.id);
+        Ok(EventRow {
+            event_type: row.known("event_type", &self.event_type, |t| EventType::parse(t).ok())?,
+            severity: row.known("severity", &self.severity, |s| Severity::parse(s).ok())?,
+            occurred_at: row.time("occurred_at", self.occurred_at)?,
+            received_at: row.time("received_at", self.received_at)?,
+            id: self.id,
+            customer_id: self.customer_id,
+            message: self.message,
+            details_json: self.details_json,
+            source: self.source,
+        })
+    }
 }
 
 const EVENT_COLUMNS: &str =
@@ -55,7 +88,7 @@ pub struct SeverityCounts {
 }
 
 impl Store {
-    pub async fn insert_event(&self, event: &NewEvent) -> Result<i64, sqlx::Error> {
+    pub async fn insert_event(&self, event: &NewEvent) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let id = insert_event(&mut tx, event).await?;
         tx.commit().await?;
@@ -63,7 +96,7 @@ impl Store {
     }
 
     /// Events matching `filter`, newest first.
-    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, sqlx::Error> {
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>> {
         let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1");
         let mut n = 0;
         let mut next = || {
@@ -85,7 +118,7 @@ impl Store {
             sql += &format!(" AND id < {}", next());
         }
         sql += &format!(" ORDER BY id DESC LIMIT {}", next());
-        let mut query = sqlx::query_as::<_, EventRow>(&sql);
+        let mut query = sqlx::query_as::<_, StoredEvent>(&sql);
         if let Some(id) = &filter.customer_id {
             query = query.bind(id.clone());
         }
@@ -98,12 +131,12 @@ impl Store {
         if let Some(before) = filter.before {
             query = query.bind(before);
         }
-        query.bind(filter.limit).fetch_all(&self.pool).await
+        query.bind(filter.limit).fetch_all(&self.pool).await?.into_iter().map(StoredEvent::read).collect()
     }
 
     /// Error and warning counts per customer of the events received since `since`.
-    pub async fn severity_counts(&self, since: i64) -> Result<Vec<SeverityCounts>, sqlx::Error> {
-        sqlx::query_as(
+    pub async fn severity_counts(&self, since: i64) -> Result<Vec<SeverityCounts>> {
+        Ok(sqlx::query_as(
             "SELECT customer_id, \
                 COALESCE(SUM(CASE WHEN severity = 'error' THEN 1 ELSE 0 END), 0) AS errors, \
                 COALESCE(SUM(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END), 0) AS warnings \
@@ -111,7 +144,7 @@ impl Store {
         )
         .bind(since)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// Whether `customer_id` has an event of `event_type` that occurred in `since..=until`.
@@ -121,7 +154,7 @@ impl Store {
         event_type: EventType,
         since: i64,
         until: i64,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM events WHERE customer_id = $1 AND event_type = $2 AND occurred_at >= $3 \
              AND occurred_at <= $4 LIMIT 1",
@@ -138,12 +171,8 @@ impl Store {
     /// Claims up to `limit` events that wait for notification, oldest first: never claimed, or
     /// claimed before `stale_before` by a dispatcher that did not finish (its replica died). The
     /// UPDATE re-checks the condition, so two dispatchers never claim the same event at once.
-    pub async fn claim_undispatched(
-        &self,
-        now: i64,
-        stale_before: i64,
-        limit: i64,
-    ) -> Result<Vec<EventRow>, sqlx::Error> {
+    /// An event that cannot be read is claimed too, and is its own error: the others go on.
+    pub async fn claim_undispatched(&self, now: i64, stale_before: i64, limit: i64) -> Result<Vec<Result<EventRow>>> {
         let waiting_since = |p: &str| format!("notified_at IS NULL AND (dispatched_at IS NULL OR dispatched_at < {p})");
         // A read first, so an idle poll never takes SQLite's write lock.
         let waiting: Option<(i64,)> =
@@ -155,7 +184,7 @@ impl Store {
         if waiting.is_none() {
             return Ok(Vec::new());
         }
-        let mut claimed: Vec<EventRow> = sqlx::query_as(&format!(
+        let mut claimed: Vec<StoredEvent> = sqlx::query_as(&format!(
             "UPDATE events SET dispatched_at = $1 WHERE {WAITING} AND id IN \
                (SELECT id FROM events WHERE {WAITING} ORDER BY id LIMIT $3) \
              RETURNING {EVENT_COLUMNS}"
@@ -166,18 +195,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         claimed.sort_by_key(|e| e.id);
-        Ok(claimed)
+        Ok(claimed.into_iter().map(StoredEvent::read).collect())
     }
 
     /// Every decision about the event is logged: it is never dispatched again.
-    pub async fn mark_notified(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    pub async fn mark_notified(&self, id: i64, now: i64) -> Result<()> {
         sqlx::query("UPDATE events SET notified_at = $2 WHERE id = $1").bind(id).bind(now).execute(&self.pool).await?;
         Ok(())
     }
 }
 
 /// Inserts an event inside a transaction; returns its id.
-pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, e: &NewEvent) -> Result<i64, sqlx::Error> {
+pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, e: &NewEvent) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO events (customer_id, event_type, severity, message, details_json, source, occurred_at, \
             received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

@@ -4,6 +4,7 @@
 
 mod audit;
 mod configs;
+mod error;
 mod events;
 mod infra;
 mod jobs;
@@ -15,6 +16,8 @@ mod reports;
 mod sessions;
 mod settings;
 mod templates;
+#[cfg(test)]
+mod tests;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,12 +28,14 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditRecord, AuditRow};
-pub use configs::{ConfigRow, ConfigWrite, SecretsRow};
+pub use configs::{no_config, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow};
+pub(crate) use error::RowKey;
+pub use error::{Result, StoreError};
 pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
 pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
 pub use node_states::NodeCandidate;
-pub use notifications::{LogRow, NewLogEntry, PreferencesRow};
+pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow};
 pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
@@ -137,17 +142,20 @@ impl Store {
 
     /// Checks that the database answers and, for SQLite, that its file is still there and
     /// readable as a database (open connections would not notice it vanishing).
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+    pub async fn ping(&self) -> Result<()> {
         if let Some(path) = &self.sqlite_path {
             let mut header = [0u8; 16];
             let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
             match read {
                 Ok(()) if &header == b"SQLite format 3\0" => {}
-                Ok(()) => return Err(sqlx::Error::Protocol(format!("{} is not a SQLite database", path.display()))),
-                Err(e) => return Err(sqlx::Error::Io(e)),
+                Ok(()) => {
+                    return Err(sqlx::Error::Protocol(format!("{} is not a SQLite database", path.display())).into())
+                }
+                Err(e) => return Err(sqlx::Error::Io(e).into()),
             }
         }
-        sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {
@@ -158,9 +166,4 @@ impl Store {
 /// Clamps a float into a BIGINT-friendly tenth-of-a-percent.
 pub(crate) fn permille(v: Option<f64>) -> Option<i64> {
     v.filter(|x| x.is_finite()).map(|x| (x * 10.0).round().clamp(0.0, 1_000_000.0) as i64)
-}
-
-/// Milliseconds to a UTC time for DTOs.
-pub(crate) fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }

@@ -1,27 +1,46 @@
 //! The staleness checker's stored state per customer (ok, stale, down) and the transitions that
 //! change it together with their event, in one transaction.
 
+use hub_shared::config::ConfigStatus;
 use sqlx::FromRow;
 
 use super::events::{insert_event, NewEvent};
-use super::Store;
+use super::{Result, RowKey, Store};
 
 /// A customer the staleness checker looks at: its last report and its stored state.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct NodeCandidate {
     pub customer_id: String,
     pub received_at: i64,
     pub monitoring_enabled: i64,
     /// `customer_configs.status`, `None` for a report-only customer.
-    pub status: Option<String>,
+    pub status: Option<ConfigStatus>,
     /// The stored state; `None` before the first transition (counts as `ok`).
     pub state: Option<String>,
 }
 
+impl NodeCandidate {
+    /// Whether the checks skip it: blocked, or its monitoring is off.
+    pub fn unwatched(&self) -> bool {
+        self.status == Some(ConfigStatus::Blocked) || self.monitoring_enabled == 0
+    }
+}
+
+#[derive(FromRow)]
+struct StoredCandidate {
+    customer_id: String,
+    received_at: i64,
+    monitoring_enabled: i64,
+    status: Option<String>,
+    state: Option<String>,
+}
+
 impl Store {
     /// Every customer that ever reported, with its config status and stored state.
-    pub async fn node_candidates(&self) -> Result<Vec<NodeCandidate>, sqlx::Error> {
-        sqlx::query_as(
+    /// One whose config status cannot be read fails the whole read: a blocked customer is never
+    /// taken for an active one.
+    pub async fn node_candidates(&self) -> Result<Vec<NodeCandidate>> {
+        let rows: Vec<StoredCandidate> = sqlx::query_as(
             "SELECT r.customer_id, r.received_at, r.monitoring_enabled, c.status, s.state \
              FROM report_latest r \
              LEFT JOIN customer_configs c ON c.customer_id = r.customer_id \
@@ -29,7 +48,19 @@ impl Store {
              ORDER BY r.customer_id",
         )
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let key = RowKey::new("customer_configs", &r.customer_id);
+                Ok(NodeCandidate {
+                    status: r.status.map(|s| key.known("status", &s, ConfigStatus::parse)).transpose()?,
+                    customer_id: r.customer_id,
+                    received_at: r.received_at,
+                    monitoring_enabled: r.monitoring_enabled,
+                    state: r.state,
+                })
+            })
+            .collect()
     }
 
     /// Moves `customer_id` from state `from` (`None`: no row yet) to `to` and stores `event`, in
@@ -42,7 +73,7 @@ impl Store {
         to: &str,
         now: i64,
         event: &NewEvent,
-    ) -> Result<Option<i64>, sqlx::Error> {
+    ) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
         let changed = match from {
             Some(from) => {

@@ -2,30 +2,70 @@
 //! dispatcher is written and from which cooldowns are computed (so they hold across restarts
 //! and replicas).
 
+use chrono::{DateTime, Utc};
+use hub_shared::event::EventType;
+use hub_shared::notification::{Channel, NotificationEntry, Outcome, Preferences};
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Result, RowKey, Store};
 
-#[derive(Debug, Clone, FromRow)]
-pub struct PreferencesRow {
-    pub customer_id: String,
-    pub email: String,
-    pub enabled_events_json: String,
-    pub cooldown_hours: i64,
-    pub updated_at: i64,
+/// The columns of `customer_notifications` as the database holds them.
+#[derive(FromRow)]
+struct StoredPreferences {
+    customer_id: String,
+    email: String,
+    enabled_events_json: String,
+    cooldown_hours: i64,
+    updated_at: i64,
 }
 
-#[derive(Debug, Clone, FromRow)]
-pub struct LogRow {
-    pub id: i64,
-    pub customer_id: String,
-    pub event_id: Option<i64>,
-    pub event_type: String,
-    pub channel: String,
-    pub recipient: String,
-    pub outcome: String,
-    pub reason: String,
-    pub created_at: i64,
+impl StoredPreferences {
+    fn read(self) -> Result<Preferences> {
+        let row = RowKey::new("customer_notifications", &self.customer_id);
+        let names: Vec<String> = row.json("enabled_events_json", &self.enabled_events_json)?;
+        let enabled_events = names
+            .iter()
+            .map(|name| row.known("enabled_events_json", name, |n| EventType::parse(n).ok()))
+            .collect::<Result<_>>()?;
+        Ok(Preferences {
+            enabled_events,
+            cooldown_hours: row.count("cooldown_hours", self.cooldown_hours)?,
+            updated_at: row.time("updated_at", self.updated_at)?,
+            customer_id: self.customer_id,
+            email: self.email,
+        })
+    }
+}
+
+/// The columns of `notification_log` as the database holds them.
+#[derive(FromRow)]
+struct StoredLogEntry {
+    id: i64,
+    customer_id: String,
+    event_id: Option<i64>,
+    event_type: String,
+    channel: String,
+    recipient: String,
+    outcome: String,
+    reason: String,
+    created_at: i64,
+}
+
+impl StoredLogEntry {
+    fn read(self) -> Result<NotificationEntry> {
+        let row = RowKey::new("notification_log", self.id);
+        Ok(NotificationEntry {
+            channel: row.known("channel", &self.channel, Channel::parse)?,
+            outcome: row.known("outcome", &self.outcome, Outcome::parse)?,
+            created_at: row.time("created_at", self.created_at)?,
+            id: self.id,
+            customer_id: self.customer_id,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            recipient: self.recipient,
+            reason: self.reason,
+        })
+    }
 }
 
 /// A decision to log.
@@ -33,10 +73,11 @@ pub struct LogRow {
 pub struct NewLogEntry<'a> {
     pub customer_id: &'a str,
     pub event_id: Option<i64>,
+    /// An event type name, or `legacy` for the relay.
     pub event_type: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub recipient: &'a str,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub reason: &'a str,
     pub created_at: i64,
 }
@@ -44,7 +85,9 @@ pub struct NewLogEntry<'a> {
 const LOG_COLUMNS: &str = "id, customer_id, event_id, event_type, channel, recipient, outcome, reason, created_at";
 
 impl Store {
-    pub async fn upsert_preferences(&self, p: &PreferencesRow) -> Result<(), sqlx::Error> {
+    pub async fn upsert_preferences(&self, p: &Preferences) -> Result<()> {
+        let names: Vec<&str> = p.enabled_events.iter().map(|t| t.as_str()).collect();
+        let enabled_events_json = serde_json::to_string(&names).expect("a list of strings serializes");
         sqlx::query(
             "INSERT INTO customer_notifications (customer_id, email, enabled_events_json, cooldown_hours, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id) DO UPDATE SET email = excluded.email, \
@@ -53,25 +96,26 @@ impl Store {
         )
         .bind(&p.customer_id)
         .bind(&p.email)
-        .bind(&p.enabled_events_json)
-        .bind(p.cooldown_hours)
-        .bind(p.updated_at)
+        .bind(enabled_events_json)
+        .bind(i64::from(p.cooldown_hours))
+        .bind(p.updated_at.timestamp_millis())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    pub async fn preferences(&self, customer_id: &str) -> Result<Option<PreferencesRow>, sqlx::Error> {
-        sqlx::query_as(
+    pub async fn preferences(&self, customer_id: &str) -> Result<Option<Preferences>> {
+        let row: Option<StoredPreferences> = sqlx::query_as(
             "SELECT customer_id, email, enabled_events_json, cooldown_hours, updated_at \
              FROM customer_notifications WHERE customer_id = $1",
         )
         .bind(customer_id)
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        row.map(StoredPreferences::read).transpose()
     }
 
-    pub async fn log_notification(&self, e: &NewLogEntry<'_>) -> Result<i64, sqlx::Error> {
+    pub async fn log_notification(&self, e: &NewLogEntry<'_>) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO notification_log (customer_id, event_id, event_type, channel, recipient, outcome, reason, \
                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -79,9 +123,9 @@ impl Store {
         .bind(e.customer_id)
         .bind(e.event_id)
         .bind(e.event_type)
-        .bind(e.channel)
+        .bind(e.channel.as_str())
         .bind(e.recipient)
-        .bind(e.outcome)
+        .bind(e.outcome.as_str())
         .bind(e.reason)
         .bind(e.created_at)
         .fetch_one(&self.pool)
@@ -94,18 +138,18 @@ impl Store {
         &self,
         customer_id: &str,
         event_type: &str,
-        channel: &str,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT created_at FROM notification_log WHERE customer_id = $1 AND event_type = $2 \
+        channel: Channel,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, created_at FROM notification_log WHERE customer_id = $1 AND event_type = $2 \
              AND channel = $3 AND outcome = 'sent' ORDER BY created_at DESC LIMIT 1",
         )
         .bind(customer_id)
         .bind(event_type)
-        .bind(channel)
+        .bind(channel.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(t,)| t))
+        row.map(|(id, at)| RowKey::new("notification_log", id).time("created_at", at)).transpose()
     }
 
     /// One customer's log, newest first, older than the id `before` when given.
@@ -114,14 +158,15 @@ impl Store {
         customer_id: &str,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<LogRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
+    ) -> Result<Vec<NotificationEntry>> {
+        let rows: Vec<StoredLogEntry> = sqlx::query_as(&format!(
             "SELECT {LOG_COLUMNS} FROM notification_log WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         ))
         .bind(customer_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(limit)
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        rows.into_iter().map(StoredLogEntry::read).collect()
     }
 }

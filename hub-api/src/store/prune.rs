@@ -1,11 +1,11 @@
 //! Retention: deleting old rows in small batches, so a prune never holds the database long
 //! enough to stall ingest.
 
-use super::Store;
+use super::{Result, Store};
 
 impl Store {
     /// Deletes up to `batch` history rows reported before `before`; returns how many.
-    pub async fn prune_reports(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    pub async fn prune_reports(&self, before: i64, batch: i64) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM reports WHERE (customer_id, reported_at) IN \
                (SELECT customer_id, reported_at FROM reports WHERE reported_at < $1 LIMIT $2)",
@@ -18,7 +18,7 @@ impl Store {
     }
 
     /// Deletes up to `batch` events received before `before`.
-    pub async fn prune_events(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    pub async fn prune_events(&self, before: i64, batch: i64) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)",
         )
@@ -30,7 +30,7 @@ impl Store {
     }
 
     /// Deletes up to `batch` notification log entries made before `before`.
-    pub async fn prune_notification_log(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    pub async fn prune_notification_log(&self, before: i64, batch: i64) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM notification_log WHERE id IN \
                (SELECT id FROM notification_log WHERE created_at < $1 ORDER BY id LIMIT $2)",

@@ -1,9 +1,10 @@
 //! Failed retrieval-password attempts per customer and per client address, shared by every
 //! replica. The policy (how long a lock-out lasts) is in `crate::retrieval`.
 
+use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Result, RowKey, Store};
 
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct AttemptRow {
@@ -12,6 +13,16 @@ pub struct AttemptRow {
     pub last_failure_at: i64,
     pub locked_until: i64,
     pub last_customer_id: Option<String>,
+}
+
+impl AttemptRow {
+    /// When the lock-out ends, if it still holds at `now` (ms).
+    pub fn lock_end(&self, now: i64) -> Result<Option<DateTime<Utc>>> {
+        if self.locked_until <= now {
+            return Ok(None);
+        }
+        RowKey::new("recovery_attempts", &self.subject).time("locked_until", self.locked_until).map(Some)
+    }
 }
 
 /// The subject of a customer's attempts.
@@ -25,14 +36,14 @@ pub fn ip_subject(ip: &str) -> String {
 }
 
 impl Store {
-    pub async fn attempts(&self, subject: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
-        sqlx::query_as(
+    pub async fn attempts(&self, subject: &str) -> Result<Option<AttemptRow>> {
+        Ok(sqlx::query_as(
             "SELECT subject, failures, last_failure_at, locked_until, last_customer_id FROM recovery_attempts \
              WHERE subject = $1",
         )
         .bind(subject)
         .fetch_optional(&self.pool)
-        .await
+        .await?)
     }
 
     /// Counts one failure of `subject` at `now`; failures older than `forget_before` are
@@ -43,7 +54,7 @@ impl Store {
         customer_id: &str,
         now: i64,
         forget_before: i64,
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<i64> {
         let (failures,): (i64,) = sqlx::query_as(
             "INSERT INTO recovery_attempts (subject, failures, last_failure_at, locked_until, last_customer_id) \
              VALUES ($1, 1, $2, 0, $3) \
@@ -63,7 +74,7 @@ impl Store {
     }
 
     /// Extends the lock-out of `subject` to `until` (never shortens it).
-    pub async fn lock_subject(&self, subject: &str, until: i64) -> Result<(), sqlx::Error> {
+    pub async fn lock_subject(&self, subject: &str, until: i64) -> Result<()> {
         sqlx::query("UPDATE recovery_attempts SET locked_until = $2 WHERE subject = $1 AND locked_until < $2")
             .bind(subject)
             .bind(until)
@@ -73,14 +84,14 @@ impl Store {
     }
 
     /// Forgets the failures of `subject` (after a right password).
-    pub async fn clear_attempts(&self, subject: &str) -> Result<(), sqlx::Error> {
+    pub async fn clear_attempts(&self, subject: &str) -> Result<()> {
         sqlx::query("DELETE FROM recovery_attempts WHERE subject = $1").bind(subject).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Clears a customer's lock-out and that of every address whose last failure was against
     /// this customer; returns how many records were cleared.
-    pub async fn clear_customer_lockout(&self, customer_id: &str) -> Result<u64, sqlx::Error> {
+    pub async fn clear_customer_lockout(&self, customer_id: &str) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM recovery_attempts WHERE subject = $1 OR (subject LIKE 'ip:%' AND last_customer_id = $2)",
         )
@@ -92,12 +103,12 @@ impl Store {
     }
 
     /// Every customer's attempt record (the config list shows the lock-outs).
-    pub async fn customer_attempts(&self) -> Result<Vec<AttemptRow>, sqlx::Error> {
-        sqlx::query_as(
+    pub async fn customer_attempts(&self) -> Result<Vec<AttemptRow>> {
+        Ok(sqlx::query_as(
             "SELECT subject, failures, last_failure_at, locked_until, last_customer_id FROM recovery_attempts \
              WHERE subject LIKE 'customer:%'",
         )
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 }

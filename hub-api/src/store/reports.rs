@@ -1,9 +1,10 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
+use chrono::{DateTime, Utc};
 use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
 use sqlx::{Any, FromRow, Transaction};
 
-use super::{permille, Store};
+use super::{permille, Result, RowKey, Store};
 
 /// A report prepared for storage: the denormalized numbers plus the JSON as it arrived.
 #[derive(Debug, Clone)]
@@ -74,6 +75,30 @@ pub struct LatestRow {
     pub last_backup_ok: Option<i64>,
 }
 
+impl LatestRow {
+    fn key(&self) -> RowKey {
+        RowKey::new("report_latest", &self.customer_id)
+    }
+
+    /// The node's health; `None` when its report had none (counted as WARN by the status rule).
+    pub fn health(&self) -> Result<Option<Health>> {
+        if self.health == HEALTH_UNKNOWN {
+            return Ok(None);
+        }
+        self.key().known("health", &self.health, Health::parse).map(Some)
+    }
+
+    /// When the latest report arrived.
+    pub fn received_time(&self) -> Result<DateTime<Utc>> {
+        self.key().time("received_at", self.received_at)
+    }
+
+    /// When the node's last backup ran, as the report says.
+    pub fn last_backup_time(&self) -> Result<Option<DateTime<Utc>>> {
+        self.last_backup_at.map(|ms| self.key().time("last_backup_at", ms)).transpose()
+    }
+}
+
 const LATEST_COLUMNS: &str = "customer_id, hostname, controller_version, controller_url, health, \
     monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
     containers_running, containers_total, last_backup_at, last_backup_ok";
@@ -104,7 +129,7 @@ const BULK_ROWS: usize = 200;
 impl Store {
     /// Adds history points in one transaction, many rows per statement; points already stored
     /// are kept. For bulk loading (the storage benchmark), not for ingest.
-    pub async fn insert_history_bulk(&self, rows: &[HistoryInsert]) -> Result<(), sqlx::Error> {
+    pub async fn insert_history_bulk(&self, rows: &[HistoryInsert]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(BULK_ROWS) {
             let values: Vec<String> = (0..chunk.len())
@@ -129,24 +154,24 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// Writes reports in one transaction: each updates the customer's latest report (unless a
     /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
-    pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<(), sqlx::Error> {
+    pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for row in rows {
             insert_report(&mut tx, row).await?;
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
-    pub async fn latest_reports(&self) -> Result<Vec<LatestRow>, sqlx::Error> {
-        sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest")).fetch_all(&self.pool).await
+    pub async fn latest_reports(&self) -> Result<Vec<LatestRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest")).fetch_all(&self.pool).await?)
     }
 
-    pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>, sqlx::Error> {
+    pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>> {
         // One statement, so the summary and the JSON come from the same report.
         let row: Option<sqlx::any::AnyRow> =
             sqlx::query(&format!("SELECT {LATEST_COLUMNS}, report_json FROM report_latest WHERE customer_id = $1"))
@@ -160,8 +185,8 @@ impl Store {
     }
 
     /// History of one customer since `since`, averaged into buckets of `bucket_ms`.
-    pub async fn history(&self, customer_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
-        sqlx::query_as(
+    pub async fn history(&self, customer_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<HistoryRow>> {
+        Ok(sqlx::query_as(
             "SELECT (reported_at / $3) * $3 AS t, \
                 CAST(AVG(cpu_pm) AS DOUBLE PRECISION) / 10.0 AS cpu, \
                 CAST(AVG(mem_pm) AS DOUBLE PRECISION) / 10.0 AS mem, \
@@ -174,11 +199,11 @@ impl Store {
         .bind(since)
         .bind(bucket_ms)
         .fetch_all(&self.pool)
-        .await
+        .await?)
     }
 
     /// Whether the customer has ever reported.
-    pub async fn has_reported(&self, customer_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn has_reported(&self, customer_id: &str) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT received_at FROM report_latest WHERE customer_id = $1")
             .bind(customer_id)
             .fetch_optional(&self.pool)
@@ -189,7 +214,7 @@ impl Store {
 
 /// Writes one report inside a transaction (see [`Store::insert_reports`]); the import of the
 /// original hub's data writes its customers' last reports with it.
-pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<(), sqlx::Error> {
+pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
             monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \

@@ -343,3 +343,62 @@ async fn the_key_file_is_created_private_unless_a_key_is_configured() {
     assert!(!hub.data_dir.join("encryption.key").exists(), "no key file when security.encryption_key is set");
     hub.stop().await;
 }
+
+/// Reads one column of kovacs' config row as stored.
+async fn stored_column(hub: &TestHub, column: &str) -> String {
+    let sql = format!("SELECT {column} FROM customer_configs WHERE customer_id = 'kovacs'");
+    let (value,): (String,) = sqlx::query_as(&sql).fetch_one(hub.state().store().pool()).await.unwrap();
+    value
+}
+
+async fn assert_opaque_500(res: reqwest::Response) {
+    assert_eq!(res.status(), 500);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "internal", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(!message.contains("kovacs") && !message.contains("status"), "nothing internal: {message}");
+}
+
+#[tokio::test]
+async fn a_corrupt_status_fails_loudly_instead_of_unblocking() {
+    let mut hub = signed_in().await;
+    let created = hub.create_config("kovacs").await;
+    let key = created["api_key"].as_str().unwrap();
+    hub.request(Method::POST, "/api/v1/configs/kovacs/block").send().await.unwrap();
+    let mut fields = hub.get_json("/api/v1/configs/kovacs", 200).await;
+    let pool = hub.state().store().pool();
+    sqlx::query("UPDATE customer_configs SET status = 'BLOCKED' WHERE customer_id = 'kovacs'")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    // Not shown as an active customer, and its controller's report is not taken as one's.
+    assert_opaque_500(hub.get("/api/v1/configs/kovacs").send().await.unwrap()).await;
+    assert_opaque_500(hub.get("/api/v1/customers").send().await.unwrap()).await;
+    assert_opaque_500(hub.post_report(key, &report("kovacs")).await).await;
+    // A PUT would have written the status it read back: it fails and writes nothing.
+    fields["display_name"] = json!("Kovács Anna");
+    assert_opaque_500(hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &fields).await).await;
+    assert_eq!(stored_column(&hub, "status").await, "BLOCKED");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn corrupt_config_json_fails_loudly_instead_of_being_overwritten_with_defaults() {
+    let mut hub = signed_in().await;
+    let mut fields = hub.create_config("kovacs").await["config"].clone();
+    let corrupt = r#"{"monitoring": "70 percent"}"#;
+    sqlx::query("UPDATE customer_configs SET config_json = $1 WHERE customer_id = 'kovacs'")
+        .bind(corrupt)
+        .execute(hub.state().store().pool())
+        .await
+        .unwrap();
+
+    assert_opaque_500(hub.get("/api/v1/configs/kovacs").send().await.unwrap()).await;
+    assert_opaque_500(hub.get("/api/v1/configs").send().await.unwrap()).await;
+    assert_opaque_500(hub.get("/api/v1/configs/kovacs/preview").send().await.unwrap()).await;
+    fields["display_name"] = json!("Kovács Anna");
+    assert_opaque_500(hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &fields).await).await;
+    assert_eq!(stored_column(&hub, "config_json").await, corrupt, "the stored overrides are kept");
+    hub.stop().await;
+}

@@ -2,16 +2,12 @@
 
 use std::path::PathBuf;
 
-use hub_api::config::{Config, RawConfig};
+use hub_api::config::RawConfig;
 use reqwest::{Client, Method, RequestBuilder, Response};
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-pub const REPORT_KEY: &str = "test-global-report-key-0123456789";
-pub const PASSWORD: &str = "correct horse battery staple";
-/// The `security.encryption_key` of hubs that share one database, as replicas must.
-pub const SHARED_ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+pub use hub_testkit::{fresh_database_url, HubBuilder, PASSWORD, REPORT_KEY, SHARED_ENCRYPTION_KEY};
 
 /// A hub started for one test, with a cookie-keeping client.
 pub struct TestHub {
@@ -26,7 +22,7 @@ pub struct TestHub {
 }
 
 /// A change a test makes to the hub's configuration before it starts.
-pub type Tweak = Box<dyn FnOnce(&mut RawConfig)>;
+pub type Tweak = Box<dyn FnOnce(&mut RawConfig) + Send>;
 
 /// How a test wants its hub.
 #[derive(Default)]
@@ -39,59 +35,27 @@ pub async fn spawn_hub() -> TestHub {
     spawn_hub_with(Options { password: true, tweak: None }).await
 }
 
-/// The database URL for a new test: a fresh PostgreSQL database when `HUB_TEST_POSTGRES_URL`
-/// names a server, else a SQLite file in `dir`.
-pub async fn fresh_database_url(dir: &std::path::Path) -> (String, Option<PathBuf>) {
-    match std::env::var("HUB_TEST_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            use sqlx::Connection;
-            let name = format!("hub_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL");
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create a test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-            (format!("{base}/{name}"), None)
-        }
-        _ => {
-            let path = dir.join("hub.db");
-            (format!("sqlite://{}", path.display()), Some(path))
-        }
+/// A hub from the test kit's one builder: a fresh database, no job of its own (tests run jobs
+/// with a chosen `now`).
+pub async fn spawn_hub_with(options: Options) -> TestHub {
+    let mut builder = HubBuilder::new().password(options.password);
+    if let Some(tweak) = options.tweak {
+        builder = builder.tweak(tweak);
     }
+    start(builder).await
 }
 
-pub async fn spawn_hub_with(options: Options) -> TestHub {
-    let _ = tracing_subscriber::fmt().with_env_filter("warn,hub_api=info").with_test_writer().try_init();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, db_path) = fresh_database_url(dir.path()).await;
-    let mut raw = RawConfig::default();
-    raw.server.listen = "127.0.0.1:0".into();
-    raw.server.data_dir = dir.path().join("data");
-    raw.database.url = SecretString::from(url);
-    raw.api.report_api_key = SecretString::from(REPORT_KEY);
-    raw.assets.seed_dir = dir.path().join("no-seed");
-    // Tests run the jobs themselves with a chosen `now`; the hub's own scheduler must not run
-    // them too at whatever time of day the suite happens to run (it still leads, so the
-    // notification dispatcher works).
-    raw.scheduler.disabled_jobs =
-        ["staleness", "backup_deadline", "prune", "template_refresh", "session_cleanup"].map(String::from).to_vec();
-    if options.password {
-        raw.auth.password_hash = bcrypt::hash(PASSWORD, 4).expect("bcrypt");
-    }
-    if let Some(tweak) = options.tweak {
-        tweak(&mut raw);
-    }
-    let config = Config::validate(raw).expect("valid test config");
-    let data_dir = config.data_dir.clone();
-    let hub = hub_api::start(config).await.expect("hub starts");
+/// Starts what `builder` describes, with a cookie-keeping client.
+pub async fn start(builder: HubBuilder) -> TestHub {
+    let started = builder.start().await;
     TestHub {
-        base: format!("http://{}", hub.addr),
+        base: started.base,
         client: Client::builder().cookie_store(true).build().expect("client"),
-        hub: Some(hub),
-        data_dir,
-        db_path,
+        hub: Some(started.hub),
+        data_dir: started.data_dir,
+        db_path: started.db_path,
         csrf: None,
-        _dir: dir,
+        _dir: started.dir,
     }
 }
 
@@ -192,7 +156,13 @@ pub async fn add_customer(hub: &TestHub, customer_id: &str, key: &str, status: &
     let now = chrono::Utc::now().timestamp_millis();
     state
         .store()
-        .insert_config(customer_id, &format!("{customer_id} display"), Some(&hub_api::auth::key_hash(key)), status, now)
+        .insert_config(
+            customer_id,
+            &format!("{customer_id} display"),
+            Some(&hub_api::auth::key_hash(key)),
+            hub_shared::config::ConfigStatus::parse(status).expect("active or blocked"),
+            now,
+        )
         .await
         .expect("insert config");
 }

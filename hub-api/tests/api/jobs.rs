@@ -185,9 +185,9 @@ async fn prune_deletes_what_is_older_than_the_retention() {
             customer_id: "kovacs",
             event_id: None,
             event_type: "app_updated",
-            channel: "customer",
+            channel: hub_shared::notification::Channel::Customer,
             recipient: "",
-            outcome: "skipped",
+            outcome: hub_shared::notification::Outcome::Skipped,
             reason: "no_address",
             created_at: at,
         };

@@ -33,7 +33,8 @@ async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
     let state = &hub.hub.as_ref().unwrap().state;
     let now = chrono::Utc::now().timestamp_millis();
     let hash = hub_api::auth::key_hash(KEY);
-    state.store().insert_config("kovacs", "Kovács János", Some(&hash), "active", now).await.unwrap();
+    let active = hub_shared::config::ConfigStatus::Active;
+    state.store().insert_config("kovacs", "Kovács János", Some(&hash), active, now).await.unwrap();
     hub.login().await;
     hub
 }
@@ -147,9 +148,9 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
             customer_id: "kovacs",
             event_id: None,
             event_type: "backup_failed",
-            channel: "customer",
+            channel: hub_shared::notification::Channel::Customer,
             recipient: CUSTOMER,
-            outcome: "sent",
+            outcome: hub_shared::notification::Outcome::Sent,
             reason: "",
             created_at: long_ago,
         })
@@ -372,13 +373,21 @@ async fn two_hubs_on_one_database_make_one_stale_event_and_one_email() {
     ra.unwrap();
     rb.unwrap();
     // Both dispatchers race for the event; exactly one claims it.
-    let (da, db) =
-        tokio::join!(hub_api::notify::dispatch_pending(&sa, now), hub_api::notify::dispatch_pending(&sb, now));
+    let (da, db) = tokio::join!(
+        hub_api::notify::dispatch_pending(sa.store(), sa.notifier(), now),
+        hub_api::notify::dispatch_pending(sb.store(), sb.notifier(), now)
+    );
     da.unwrap();
     db.unwrap();
     b.login().await;
     let log = log_when(&b, "kovacs", 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another round of both dispatchers finds nothing left to send.
+    let (da, db) = tokio::join!(
+        hub_api::notify::dispatch_pending(sa.store(), sa.notifier(), now),
+        hub_api::notify::dispatch_pending(sb.store(), sb.notifier(), now)
+    );
+    da.unwrap();
+    db.unwrap();
     let log_after = log_when(&b, "kovacs", 2).await;
     assert_eq!(log.len(), log_after.len());
     assert_eq!(
@@ -415,7 +424,7 @@ async fn an_abandoned_claim_is_delivered_once_by_the_leader() {
     let log = log_when(&hub, "kovacs", 2).await;
     assert_eq!(summary(&log)[0], row("backup_failed", "operator", "sent", ""));
     // Once notified it is never taken again.
-    let again = hub_api::notify::dispatch_pending(&state, chrono::Utc::now()).await.unwrap();
+    let again = hub_api::notify::dispatch_pending(state.store(), state.notifier(), chrono::Utc::now()).await.unwrap();
     assert_eq!(again, 0);
     assert_eq!(emails(&mail).await.len(), 1);
     drop(state);

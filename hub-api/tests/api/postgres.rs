@@ -15,16 +15,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn postgres_admin() -> Option<String> {
-    match std::env::var("HUB_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: HUB_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
-            None
-        }
-    }
-}
-
 async fn schema(store: &Store) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for table in tables(store).await.unwrap() {
@@ -37,7 +27,7 @@ async fn schema(store: &Store) -> BTreeMap<String, Vec<String>> {
 
 #[tokio::test]
 async fn both_migration_folders_give_the_same_tables_and_columns() {
-    if postgres_admin().is_none() {
+    if hub_testkit::postgres_admin_url("both_migration_folders_give_the_same_tables_and_columns").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -52,18 +42,15 @@ async fn both_migration_folders_give_the_same_tables_and_columns() {
 
 #[tokio::test]
 async fn data_moves_from_sqlite_to_postgres_and_back() {
-    if postgres_admin().is_none() {
+    if hub_testkit::postgres_admin_url("data_moves_from_sqlite_to_postgres_and_back").is_none() {
         return;
     }
-    let mut hub = spawn_hub_with(Options {
-        password: true,
-        tweak: Some(Box::new(|raw| {
-            // This hub is the SQLite source even in the PostgreSQL run.
-            raw.database.url =
-                secrecy::SecretString::from(format!("sqlite://{}/src.db", raw.server.data_dir.display()));
-            raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
-        })),
-    })
+    // This hub is the SQLite source even in the PostgreSQL run.
+    let mut hub = start(
+        HubBuilder::new()
+            .database(hub_testkit::Database::Sqlite)
+            .tweak(|raw| raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into()),
+    )
     .await;
     add_customer(&hub, "kovacs", "fh_kovacs_migrate_key_0123456789abcdef", "active").await;
     let now = chrono::Utc::now();
@@ -75,7 +62,7 @@ async fn data_moves_from_sqlite_to_postgres_and_back() {
     hub.login().await;
     let before = hub.get_json("/api/v1/customers", 200).await;
     let history_before = hub.get_json("/api/v1/customers/kovacs/history?period=7d", 200).await;
-    let src = format!("sqlite://{}/src.db", hub.data_dir.display());
+    let src = format!("sqlite://{}", hub.db_path.clone().expect("a SQLite hub").display());
     hub.stop().await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -91,13 +78,11 @@ async fn data_moves_from_sqlite_to_postgres_and_back() {
     migrate_data(&pg_url, &back).await.unwrap();
 
     for url in [pg_url.clone(), back] {
-        let mut moved = spawn_hub_with(Options {
-            password: true,
-            tweak: Some(Box::new(move |raw| {
-                raw.database.url = secrecy::SecretString::from(url);
-                raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into();
-            })),
-        })
+        let mut moved = start(
+            HubBuilder::new()
+                .database(hub_testkit::Database::Url(url))
+                .tweak(|raw| raw.security.encryption_key = SHARED_ENCRYPTION_KEY.to_string().into()),
+        )
         .await;
         moved.login().await;
         let after = moved.get_json("/api/v1/customers", 200).await;
@@ -140,6 +125,11 @@ impl HubProcess {
             .env("HUB_SECURITY__ENCRYPTION_KEY", SHARED_ENCRYPTION_KEY)
             .env("HUB_SCHEDULER__LEASE_TTL", "3s")
             .env("HUB_SCHEDULER__TICK", "500ms")
+            // The replicas' own scheduler is what this test watches, with only these jobs.
+            .env(
+                "HUB_SCHEDULER__DISABLED_JOBS",
+                format!("[{}]", hub_testkit::jobs_except(&["session_cleanup", "staleness"]).join(",")),
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -189,7 +179,7 @@ where
 
 #[tokio::test]
 async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
-    if postgres_admin().is_none() {
+    if hub_testkit::postgres_admin_url("two_hubs_on_one_postgres_act_as_one_and_fail_over").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -268,8 +258,13 @@ async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
         !email_api.received_requests().await.unwrap_or_default().is_empty()
     })
     .await;
-    // Several more checker runs and dispatcher polls pass without repeating anything.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Several more checker runs (and the dispatcher polls between them) pass without repeating
+    // anything.
+    let checked = store.runs_of("staleness", 1000).await.unwrap().len();
+    wait_for("three more checker runs", Duration::from_secs(60), || async {
+        store.runs_of("staleness", 1000).await.unwrap().len() >= checked + 3
+    })
+    .await;
     assert_eq!(stale_events().await, 1);
     let emails = email_api.received_requests().await.unwrap();
     assert_eq!(emails.len(), 1, "exactly one email");

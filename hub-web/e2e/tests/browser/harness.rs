@@ -8,14 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder};
-use hub_api::config::{Config, RawConfig};
-use secrecy::SecretString;
+use hub_api::config::RawConfig;
 use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const REPORT_KEY: &str = "browser-test-report-key-0123456789";
-pub const PASSWORD: &str = "correct horse battery staple";
+pub use hub_testkit::PASSWORD;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -53,21 +52,17 @@ impl TestHub {
     }
 
     /// Like `start`, with `tweak` applied to the config first (a seed directory, an address).
-    pub async fn start_with(tweak: impl FnOnce(&mut RawConfig)) -> Result<TestHub> {
-        let dir = tempfile::tempdir()?;
-        let mut raw = RawConfig::default();
-        raw.server.listen = "127.0.0.1:0".into();
-        raw.server.data_dir = dir.path().join("data");
-        raw.database.url = SecretString::from(format!("sqlite://{}", dir.path().join("hub.db").display()));
-        raw.api.report_api_key = SecretString::from(REPORT_KEY);
-        raw.assets.seed_dir = dir.path().join("no-seed");
-        raw.auth.password_hash = bcrypt::hash(PASSWORD, 4)?;
-        // The scenarios post their own events; the hub's daily jobs would add theirs at
-        // whatever time the suite runs (a missed-backup warning at 05:00 changes the badges).
-        raw.scheduler.disabled_jobs = ["staleness", "backup_deadline", "prune"].map(String::from).to_vec();
-        tweak(&mut raw);
-        let hub = hub_api::start(Config::validate(raw)?).await?;
-        Ok(TestHub { base: format!("http://{}", hub.addr), hub: Some(hub), _dir: dir })
+    /// The hub comes from the test kit's one builder: a fresh SQLite database and none of the
+    /// hub's jobs (the scenarios post their own events; a daily job would add its own at
+    /// whatever time the suite runs, and a missed-backup warning at 05:00 changes the badges).
+    pub async fn start_with(tweak: impl FnOnce(&mut RawConfig) + Send + 'static) -> Result<TestHub> {
+        let started = hub_testkit::HubBuilder::new()
+            .report_key(REPORT_KEY)
+            .database(hub_testkit::Database::Sqlite)
+            .tweak(tweak)
+            .start()
+            .await;
+        Ok(TestHub { base: started.base, hub: Some(started.hub), _dir: started.dir })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -84,10 +79,11 @@ impl TestHub {
         Ok(())
     }
 
-    /// Adds a customer config directly (the customer management API comes later).
+    /// Adds a customer config directly through the store, without a key (quicker than the API).
     pub async fn add_config(&self, id: &str, name: &str, status: &str) -> Result<()> {
         let state = &self.hub.as_ref().expect("running").state;
         let now = chrono_now_ms();
+        let status = hub_shared::config::ConfigStatus::parse(status).expect("active or blocked");
         state.store().insert_config(id, name, None, status, now).await?;
         Ok(())
     }

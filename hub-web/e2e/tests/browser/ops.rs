@@ -71,7 +71,7 @@ async fn seed(hub: &TestHub) -> Result<()> {
     let started = Instant::now();
     loop {
         let log = store.notification_log("alma", None, 50).await?;
-        let channels = |c: &str| log.iter().any(|r| r.channel == c);
+        let channels = |c: &str| log.iter().any(|r| r.channel.as_str() == c);
         if channels("operator") && channels("customer") {
             return Ok(());
         }

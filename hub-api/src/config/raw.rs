@@ -1,0 +1,254 @@
+//! The configuration as the operator writes it (`hub.yaml`, `HUB_*` variables), section by
+//! section with its defaults, before validation. Secrets are `SecretString` and are read from
+//! any scalar without ever being quoted in an error.
+
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The configuration as written by the operator, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    pub auth: RawAuth,
+    pub api: RawApi,
+    pub notifications: RawNotifications,
+    pub retention: RawRetention,
+    pub alerting: RawAlerting,
+    pub registry: RawRegistry,
+    pub server: RawServer,
+    pub database: RawDatabase,
+    pub security: RawSecurity,
+    pub assets: RawAssets,
+    pub scheduler: RawScheduler,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawScheduler {
+    /// How long a leading replica's lease lasts without renewal; another replica takes over the
+    /// background jobs at most this long after the leader dies.
+    pub lease_ttl: String,
+    /// How often each replica wakes to renew or take the lease and start due jobs.
+    pub tick: String,
+    /// Jobs this hub never starts on its own (by name, as in `GET /api/v1/jobs`), for example to
+    /// hold `prune` during an investigation.
+    pub disabled_jobs: Vec<String>,
+}
+
+impl Default for RawScheduler {
+    fn default() -> Self {
+        Self { lease_ttl: "30s".into(), tick: "5s".into(), disabled_jobs: Vec::new() }
+    }
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAuth {
+    /// bcrypt hash of the operator password; empty means no operator login.
+    pub password_hash: String,
+    /// Key that signs session tokens; generated once and kept in the database when empty.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub session_secret: SecretString,
+    /// Allow listening on a non-loopback address without a password.
+    pub allow_no_auth: bool,
+}
+
+impl std::fmt::Debug for RawAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bcrypt hash is material for offline guessing: show only whether it is set.
+        f.debug_struct("RawAuth")
+            .field("password_hash", &if self.password_hash.is_empty() { "" } else { "<set>" })
+            .field("session_secret", &self.session_secret)
+            .field("allow_no_auth", &self.allow_no_auth)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawApi {
+    /// The global Bearer key accepted for report ingest and the read endpoints.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub report_api_key: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawNotifications {
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub resend_api_key: SecretString,
+    pub resend_base_url: String,
+    pub from_email: String,
+    pub operator_email: String,
+    pub operator_enabled: bool,
+}
+
+impl Default for RawNotifications {
+    fn default() -> Self {
+        Self {
+            resend_api_key: SecretString::default(),
+            resend_base_url: "https://api.resend.com".into(),
+            from_email: "monitoring@felhom.eu".into(),
+            operator_email: String::new(),
+            operator_enabled: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRetention {
+    pub max_days: u32,
+    pub prune_schedule: String,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        Self { max_days: 90, prune_schedule: "04:30".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAlerting {
+    pub stale_threshold: String,
+    /// How often the staleness checker (the dead man's switch) looks at every node.
+    pub check_interval: String,
+}
+
+impl Default for RawAlerting {
+    fn default() -> Self {
+        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRegistry {
+    pub image: String,
+    pub username: String,
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub token: SecretString,
+    pub check_interval: String,
+    pub template_interval: String,
+    /// Where `controller.yaml.example` is fetched from; empty keeps the bundled template.
+    pub template_url: String,
+}
+
+impl Default for RawRegistry {
+    fn default() -> Self {
+        Self {
+            image: "gitea.dooplex.hu/admin/felhom-controller".into(),
+            username: String::new(),
+            token: SecretString::default(),
+            check_interval: "30m".into(),
+            template_interval: "1h".into(),
+            template_url: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// The time zone of daily jobs and of dates in emails.
+    pub timezone: String,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted ingress only).
+    pub trust_forwarded_for: bool,
+    /// The hub's public URL, written into generated controller configs.
+    pub public_url: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            listen: ":8080".into(),
+            data_dir: "/data".into(),
+            timezone: "Europe/Budapest".into(),
+            trust_forwarded_for: false,
+            public_url: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawDatabase {
+    /// `sqlite://PATH` or `postgres://…`; default `sqlite://<data_dir>/hub.db`.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub url: SecretString,
+    pub max_connections: u32,
+    /// SQLite `synchronous` mode: `full` (default: nothing acknowledged is lost) or `normal`.
+    pub sqlite_synchronous: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSecurity {
+    /// Key for secrets at rest (base64 of 32 bytes); a key file in the data directory when empty.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub encryption_key: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawAssets {
+    pub seed_dir: PathBuf,
+}
+
+impl Default for RawAssets {
+    fn default() -> Self {
+        Self { seed_dir: "/usr/share/felhom/assets-seed".into() }
+    }
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            auth: RawAuth::default(),
+            api: RawApi::default(),
+            notifications: RawNotifications::default(),
+            retention: RawRetention::default(),
+            alerting: RawAlerting::default(),
+            registry: RawRegistry::default(),
+            server: RawServer::default(),
+            database: RawDatabase { max_connections: 8, sqlite_synchronous: "full".into(), ..Default::default() },
+            security: RawSecurity::default(),
+            assets: RawAssets::default(),
+            scheduler: RawScheduler::default(),
+        }
+    }
+}
+
+/// Reads a secret from any scalar. A number or a boolean where a string is expected would
+/// otherwise fail with an error that quotes the value (and so print the secret).
+fn de_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Signed(i64),
+        Unsigned(u64),
+        Float(f64),
+        Flag(bool),
+    }
+    let text = match Scalar::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("a secret must be a single value (text or number)"))?
+    {
+        Scalar::Text(s) => s,
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Unsigned(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Flag(b) => b.to_string(),
+    };
+    Ok(SecretString::from(text))
+}
+
+fn ser_secret<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    // Only used to seed figment's defaults; a default secret is always empty.
+    s.serialize_str(secret.expose_secret())
+}

@@ -1,0 +1,213 @@
+//! The store against a real SQLite file: typed values round-trip, and a row written wrong with
+//! raw SQL is a `Corrupt` error naming its table and key, never a default.
+
+use hub_shared::config::ConfigStatus;
+use hub_shared::event::{EventType, Severity};
+use hub_shared::notification::{Channel, Outcome, Preferences};
+
+use super::*;
+use crate::config::SqliteSync;
+
+async fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let store = Store::connect_url(&url, 2, SqliteSync::Normal).await.unwrap();
+    (dir, store)
+}
+
+async fn exec(store: &Store, sql: &str) {
+    sqlx::query(sql).execute(store.pool()).await.unwrap();
+}
+
+fn audit() -> AuditRecord {
+    AuditRecord {
+        at: 1_700_000_000_000,
+        actor: "operator",
+        action: "update",
+        customer_id: Some("kovacs".into()),
+        summary: "test".into(),
+        client_ip: None,
+    }
+}
+
+fn write(status: ConfigStatus) -> ConfigWrite {
+    let mut overrides = ConfigOverrides::default();
+    overrides.identity.hostname = "kovacs-nas".into();
+    ConfigWrite {
+        customer_id: "kovacs".into(),
+        display_name: "Kovács".into(),
+        domain: "kovacs.felhom.eu".into(),
+        contact_email: "kovacs@example.hu".into(),
+        status,
+        overrides,
+        infra_tokens_enc: String::new(),
+    }
+}
+
+fn report(customer_id: &str) -> ReportRow {
+    ReportRow {
+        customer_id: customer_id.into(),
+        hostname: None,
+        controller_version: None,
+        controller_url: None,
+        health: "ok",
+        monitoring_enabled: true,
+        reported_at: 1,
+        received_at: 1,
+        cpu_percent: None,
+        memory_percent: None,
+        disk_percent: None,
+        containers_running: None,
+        containers_total: None,
+        last_backup_at: None,
+        last_backup_ok: None,
+        report_json: "{}".into(),
+    }
+}
+
+/// Asserts a `Corrupt` error of `table` and `key` whose text names `column`.
+fn assert_corrupt<T: std::fmt::Debug>(result: Result<T>, table: &str, key: &str, column: &str) {
+    match result {
+        Err(StoreError::Corrupt { table: t, key: k, what }) => {
+            assert_eq!((t, k.as_str()), (table, key), "{what}");
+            assert!(what.contains(column), "{what:?} names {column}");
+        }
+        other => panic!("expected a corrupt {table} row {key}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_config_round_trips_typed() {
+    let (_dir, store) = open().await;
+    store
+        .create_config(&write(ConfigStatus::Blocked), &SecretsRow::default(), 1_700_000_000_000, &audit())
+        .await
+        .unwrap();
+    let row = store.config("kovacs").await.unwrap().unwrap();
+    assert_eq!(row.status, ConfigStatus::Blocked);
+    assert!(row.blocked());
+    assert_eq!(row.overrides, write(ConfigStatus::Blocked).overrides);
+    assert_eq!(row.created_at.timestamp_millis(), 1_700_000_000_000);
+}
+
+#[tokio::test]
+async fn an_unreadable_status_is_corrupt_not_active() {
+    let (_dir, store) = open().await;
+    store.insert_config("kovacs", "Kovács", None, ConfigStatus::Blocked, 0).await.unwrap();
+    exec(&store, "UPDATE customer_configs SET status = 'Blocked ' WHERE customer_id = 'kovacs'").await;
+    assert_corrupt(store.config("kovacs").await, "customer_configs", "kovacs", "status");
+    assert_corrupt(store.configs().await, "customer_configs", "kovacs", "status");
+    // The staleness checks do not take it for an active customer either.
+    store.insert_reports(&[&report("kovacs")]).await.unwrap();
+    assert_corrupt(store.node_candidates().await, "customer_configs", "kovacs", "status");
+}
+
+#[tokio::test]
+async fn corrupt_config_json_is_corrupt_not_defaults() {
+    let (_dir, store) = open().await;
+    store.insert_config("kovacs", "Kovács", None, ConfigStatus::Active, 0).await.unwrap();
+    // Missing sections are their defaults (an empty object is a valid config)...
+    assert_eq!(store.config("kovacs").await.unwrap().unwrap().overrides, ConfigOverrides::default());
+    // ...but JSON of another shape, or no JSON at all, is not.
+    for bad in [r#"{"identity": "kovacs-nas"}"#, "{", ""] {
+        sqlx::query("UPDATE customer_configs SET config_json = $1 WHERE customer_id = 'kovacs'")
+            .bind(bad)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_corrupt(store.config("kovacs").await, "customer_configs", "kovacs", "config_json");
+    }
+}
+
+#[tokio::test]
+async fn a_time_out_of_range_is_corrupt_not_1970() {
+    let (_dir, store) = open().await;
+    store.insert_config("kovacs", "Kovács", None, ConfigStatus::Active, 0).await.unwrap();
+    exec(&store, "UPDATE customer_configs SET updated_at = 9223372036854775807 WHERE customer_id = 'kovacs'").await;
+    assert_corrupt(store.config("kovacs").await, "customer_configs", "kovacs", "updated_at");
+}
+
+fn event(severity: Severity) -> NewEvent {
+    NewEvent {
+        customer_id: "kovacs".into(),
+        event_type: EventType::BackupFailed,
+        severity,
+        message: "restic failed".into(),
+        details_json: "{}".into(),
+        source: "controller".into(),
+        occurred_at: 1_700_000_000_000,
+        received_at: 1_700_000_000_000,
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_severity_is_corrupt_not_info() {
+    let (_dir, store) = open().await;
+    let good = store.insert_event(&event(Severity::Error)).await.unwrap();
+    let bad = store.insert_event(&event(Severity::Warning)).await.unwrap();
+    exec(&store, &format!("UPDATE events SET severity = 'critical' WHERE id = {bad}")).await;
+    let filter = EventFilter { limit: 10, ..EventFilter::default() };
+    assert_corrupt(store.events(&filter).await, "events", &bad.to_string(), "severity");
+    // The dispatcher's claim reads each event on its own: the good one still goes out.
+    let claimed = store.claim_undispatched(1, 0, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let first = claimed[0].as_ref().unwrap();
+    assert_eq!((first.id, first.severity, first.event_type), (good, Severity::Error, EventType::BackupFailed));
+    let mut claimed = claimed.into_iter();
+    claimed.next();
+    assert_corrupt(claimed.next().unwrap(), "events", &bad.to_string(), "severity");
+}
+
+#[tokio::test]
+async fn preferences_and_the_log_round_trip_and_refuse_unknown_values() {
+    let (_dir, store) = open().await;
+    let prefs = Preferences {
+        customer_id: "kovacs".into(),
+        email: "kovacs@example.hu".into(),
+        enabled_events: vec![EventType::BackupFailed, EventType::NodeDown],
+        cooldown_hours: 6,
+        updated_at: chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+    };
+    store.upsert_preferences(&prefs).await.unwrap();
+    assert_eq!(store.preferences("kovacs").await.unwrap(), Some(prefs));
+    exec(&store, r#"UPDATE customer_notifications SET enabled_events_json = '["backup_failed", "nope"]'"#).await;
+    assert_corrupt(store.preferences("kovacs").await, "customer_notifications", "kovacs", "nope");
+
+    let entry = NewLogEntry {
+        customer_id: "kovacs",
+        event_id: None,
+        event_type: "backup_failed",
+        channel: Channel::Customer,
+        recipient: "kovacs@example.hu",
+        outcome: Outcome::Sent,
+        reason: "",
+        created_at: 1_700_000_000_000,
+    };
+    let id = store.log_notification(&entry).await.unwrap();
+    let log = store.notification_log("kovacs", None, 10).await.unwrap();
+    assert_eq!((log[0].channel, log[0].outcome), (Channel::Customer, Outcome::Sent));
+    let sent = store.last_sent("kovacs", "backup_failed", Channel::Customer).await.unwrap();
+    assert_eq!(sent.map(|t| t.timestamp_millis()), Some(1_700_000_000_000));
+    exec(&store, &format!("UPDATE notification_log SET outcome = 'bounced' WHERE id = {id}")).await;
+    assert_corrupt(store.notification_log("kovacs", None, 10).await, "notification_log", &id.to_string(), "outcome");
+}
+
+#[tokio::test]
+async fn duplicates_conflict_and_missing_rows_are_not_found() {
+    let (_dir, store) = open().await;
+    let (config, secrets) = (write(ConfigStatus::Active), SecretsRow::default());
+    store.create_config(&config, &secrets, 0, &audit()).await.unwrap();
+    match store.create_config(&config, &secrets, 0, &audit()).await {
+        Err(StoreError::Conflict(m)) => assert_eq!(m, r#"a config for customer "kovacs" already exists"#),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let missing = ConfigWrite { customer_id: "nagy".into(), ..config };
+    assert!(matches!(store.update_config(&missing, 0, &audit()).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.set_config_status("nagy", ConfigStatus::Blocked, 0, &audit()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Nothing was audited for the changes that did not happen.
+    let (_, total) = store.audit_page(None, 10, 0).await.unwrap();
+    assert_eq!(total, 1);
+}
