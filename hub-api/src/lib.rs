@@ -10,6 +10,7 @@ pub mod customers;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod import_legacy;
 pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;

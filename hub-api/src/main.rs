@@ -1,4 +1,5 @@
-//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`.
+//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`,
+//! `import-legacy`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -36,6 +37,19 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Import the original Go hub's SQLite database into this hub's store (as configured for
+    /// `serve`); a second run adds nothing.
+    ImportLegacy {
+        /// The old hub's database file, e.g. /data/hub.db of the Go hub
+        #[arg(long)]
+        from: PathBuf,
+        /// Read and check everything, print what would be imported, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The hub.yaml of this hub; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +77,15 @@ fn main() -> anyhow::Result<()> {
             for (table, rows) in copied.tables {
                 println!("{table}: {rows} rows");
             }
+            Ok(())
+        }
+        Command::ImportLegacy { from, dry_run, config } => {
+            let config = Config::load(config.as_deref())?;
+            let summary = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(hub_api::import_legacy::import_legacy(&config, &from, dry_run))?;
+            print!("{summary}");
             Ok(())
         }
         Command::Serve { config } => {

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::hub::{Hub, Optional};
 use crate::node::{self, Node, SimEvent};
+use crate::original::{self, Profile};
 
 /// How many requests the fleet has in flight at once.
 const IN_FLIGHT: usize = 32;
@@ -25,6 +26,8 @@ pub struct FleetOptions {
     pub backfill: Duration,
     /// Live run time; forever when `None`.
     pub duration: Option<Duration>,
+    /// Which hub's shapes the controllers speak.
+    pub profile: Profile,
 }
 
 pub type Shared = Arc<Mutex<Vec<Node>>>;
@@ -46,7 +49,7 @@ pub async fn backfill(hub: &Hub, fleet: &Shared, opts: &FleetOptions, now: DateT
     let total_steps = (opts.backfill.as_secs() / opts.interval.as_secs().max(1)) + 1;
     for (i, t) in node::steps(start, now, interval).enumerate() {
         let work = step(fleet, t.timestamp_millis(), t, false);
-        post_all(hub, work).await;
+        post_all(hub, work, opts.profile).await;
         if i % 96 == 0 {
             tracing::info!(day = i / 96, steps = total_steps, "backfilling");
         }
@@ -76,7 +79,7 @@ pub async fn live(hub: &Hub, fleet: &Shared, opts: &FleetOptions) -> Result<()> 
         let real_now = Utc::now();
         let sim_now = sim_start + chrono::Duration::from_std(elapsed.mul_f64(opts.speed)).unwrap_or_default();
         let work = step(fleet, sim_now.timestamp_millis(), real_now, true);
-        post_all(hub, work).await;
+        post_all(hub, work, opts.profile).await;
         let day = sim_now.date_naive();
         if last_day != Some(day) {
             last_day = Some(day);
@@ -119,21 +122,14 @@ fn step(fleet: &Shared, t: i64, stamp: DateTime<Utc>, live: bool) -> Vec<Work> {
     work
 }
 
-async fn post_all(hub: &Hub, work: Vec<Work>) {
+async fn post_all(hub: &Hub, work: Vec<Work>, profile: Profile) {
     futures::stream::iter(work)
         .for_each_concurrent(IN_FLIGHT, |w| async move {
             let result = match &w {
                 Work::Report(report) => hub.report(report).await,
                 Work::Event(customer_id, e) => {
-                    let body = json!({
-                        "customer_id": customer_id,
-                        "event_type": e.event_type,
-                        "severity": e.severity,
-                        "message": e.message,
-                        "details": e.details,
-                        "occurred_at": e.occurred_at,
-                    });
-                    hub.post_optional(Optional::Event, &body).await
+                    let body = original::event_body(profile, customer_id, e);
+                    hub.post_optional(Optional::Event, customer_id, &body).await
                 }
             };
             if let Err(e) = result {
@@ -146,16 +142,17 @@ async fn post_all(hub: &Hub, work: Vec<Work>) {
 /// Once a simulated day: each reporting node pushes its infra backup and notification preferences.
 async fn daily(hub: &Hub, fleet: &Shared) {
     let now = Utc::now().timestamp_millis();
-    let bodies: Vec<(serde_json::Value, serde_json::Value)> = {
+    let bodies: Vec<(String, serde_json::Value, serde_json::Value)> = {
         let nodes = fleet.lock().expect("fleet lock");
-        nodes.iter().filter(|n| n.reports_at(now)).map(|n| (infra_backup(n), preferences(n))).collect()
+        let reporting = nodes.iter().filter(|n| n.reports_at(now));
+        reporting.map(|n| (n.customer_id.clone(), infra_backup(n), preferences(n))).collect()
     };
     futures::stream::iter(bodies)
-        .for_each_concurrent(IN_FLIGHT, |(infra, prefs)| async move {
-            if let Err(e) = hub.post_optional(Optional::InfraBackup, &infra).await {
+        .for_each_concurrent(IN_FLIGHT, |(id, infra, prefs)| async move {
+            if let Err(e) = hub.post_optional(Optional::InfraBackup, &id, &infra).await {
                 tracing::warn!(error = %e, "infra backup failed");
             }
-            if let Err(e) = hub.post_optional(Optional::Preferences, &prefs).await {
+            if let Err(e) = hub.post_optional(Optional::Preferences, &id, &prefs).await {
                 tracing::warn!(error = %e, "preferences failed");
             }
         })

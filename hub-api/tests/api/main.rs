@@ -11,6 +11,7 @@ mod events;
 mod helpers;
 mod infra;
 mod jobs;
+mod legacy;
 mod notifications;
 mod openapi;
 mod postgres;
