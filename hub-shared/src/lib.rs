@@ -16,6 +16,7 @@ pub mod history;
 pub mod infra;
 pub mod job;
 pub mod notification;
+pub mod page;
 pub mod report;
 pub mod status;
 pub mod validate;

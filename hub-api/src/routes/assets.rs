@@ -5,23 +5,22 @@
 use std::io::SeekFrom;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest};
+use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest, FileQuery};
 use hub_shared::ApiError;
-use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
-use utoipa::IntoParams;
 use utoipa_axum::router::{UtoipaMethodRouter, UtoipaMethodRouterExt};
 
 use crate::assets::conditional::{self, ByteRange};
 use crate::assets::content;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// The largest asset the operator may upload.
@@ -64,13 +63,6 @@ pub async fn get_manifest(State(state): State<AppState>, _any_caller: Caller, he
     (cache, Json(manifest.to_dto())).into_response()
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct FileQuery {
-    /// The asset's SHA-256 from the manifest. When it matches, the answer may be cached for a
-    /// year (`immutable`); otherwise the client must revalidate each time.
-    pub v: Option<String>,
-}
-
 /// Download one asset.
 ///
 /// Only names of the form `{slug}-logo.svg`, `{slug}-logo.png` and `{slug}-screenshot-{N}.webp`
@@ -97,7 +89,7 @@ pub async fn get_file(
     State(state): State<AppState>,
     _any_caller: Caller,
     name: std::result::Result<Path<String>, PathRejection>,
-    query: std::result::Result<Query<FileQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<FileQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let not_found = || AppError::NotFound("no such asset; see /api/v1/assets/manifest for the names".into());
@@ -109,7 +101,7 @@ pub async fn get_file(
     let info = &open.info;
     let etag = format!("\"{}\"", info.sha256);
     let last_modified = conditional::http_date(info.modified_at);
-    let versioned = query.ok().and_then(|Query(q)| q.v).is_some_and(|v| v == info.sha256);
+    let versioned = query.v.is_some_and(|v| v == info.sha256);
     let mut out = HeaderMap::new();
     out.insert(header::ETAG, header_value(&etag));
     out.insert(header::LAST_MODIFIED, header_value(&last_modified));

@@ -2,21 +2,20 @@
 //! `GET /api/v1/infra-backup/{customer_id}` (the newest, or `?version=`) and the list of kept
 //! versions. Snapshots are sealed at rest; the last ten per customer are kept.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use hub_shared::audit::AuditAction;
 use hub_shared::infra::{
-    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, KEPT_VERSIONS,
+    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, VersionQuery,
+    KEPT_VERSIONS,
 };
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::customer_secrets::infra_backup_context;
 use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, ClientIp, CustomerId};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -66,12 +65,6 @@ pub async fn post_infra_backup(
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VersionQuery {
-    /// A kept version; the newest when absent.
-    pub version: Option<i64>,
-}
-
 /// The newest infra backup of a customer (or `?version=`), restic passwords included.
 ///
 /// For the customer's own controller key, the global key, or the operator (audited).
@@ -92,10 +85,9 @@ pub async fn get_infra_backup(
     caller: Caller,
     ip: ClientIp,
     CustomerId(id): CustomerId,
-    query: Result<Query<VersionQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
 ) -> Result<Json<InfraBackup>> {
     caller.require_read(&id)?;
-    let Query(query) = query.map_err(|e| AppError::BadRequest(format!("version: {}", e.body_text())))?;
     let backup = load_backup(&state, &id, query.version).await?.ok_or_else(|| match query.version {
         Some(v) => AppError::NotFound(format!(
             "customer {id:?} has no infra backup version {v} (the last {KEPT_VERSIONS} are kept)"

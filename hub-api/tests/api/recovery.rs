@@ -115,7 +115,7 @@ async fn five_failures_lock_out_even_the_right_password_until_the_operator_clear
     let cleared: Value = res.json().await.unwrap();
     assert_eq!(cleared["recovery_lockout"]["failures"], 0);
     assert_eq!(hub.get_with_password("/api/v1/config/kovacs", &password).await.status(), 200);
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let actions: Vec<&str> =
         audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "retrieval_failed").count(), 5);
@@ -183,7 +183,7 @@ async fn repeated_failures_raise_an_operator_alert() {
         assert!(matches!(retrieval::verify(&state, "kovacs", &wrong, ip, now, "test").await, Err(Refusal::App(_))));
         now += retrieval::lockout_ms(i) + 1000;
     }
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=3", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=3", 200).await;
     assert_eq!(audit["entries"][0]["action"], "retrieval_alert");
     assert!(audit["entries"][0]["summary"].as_str().unwrap().contains("10 wrong retrieval passwords"));
     hub.stop().await;
