@@ -46,7 +46,6 @@ pub fn file_routes(routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<A
     responses(
         (status = 200, body = AssetManifest, headers(("ETag" = String, description = "Weak; changes with any name or hash"))),
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
-        (status = 401, body = ApiError),
     )
 )]
 pub async fn get_manifest(State(state): State<AppState>, _any_caller: Caller, headers: HeaderMap) -> Response {
@@ -80,7 +79,6 @@ pub async fn get_manifest(State(state): State<AppState>, _any_caller: Caller, he
         (status = 206, description = "The requested byte range",
             content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), headers(("Content-Range" = String))),
         (status = 304, description = "Unchanged"),
-        (status = 401, body = ApiError),
         (status = 404, description = "Not an asset name, or no such asset", body = ApiError),
         (status = 416, description = "The range lies outside the file", body = ApiError),
     )
@@ -168,7 +166,6 @@ pub struct AssetFile(Vec<u8>);
         (status = 200, description = "Replaced", body = AssetInfo),
         (status = 201, description = "Created", body = AssetInfo),
         (status = 400, description = "Not an asset name; the message shows the patterns", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 413, description = "Larger than 2 MiB", body = ApiError),
         (status = 415, description = "The Content-Type does not match the name", body = ApiError),
@@ -214,7 +211,6 @@ pub async fn put_file(
     responses(
         (status = 204, description = "Deleted; gone from the manifest"),
         (status = 400, description = "Not an asset name", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No such asset", body = ApiError),
     )

@@ -19,7 +19,6 @@ use crate::state::AppState;
     responses(
         (status = 200, body = AuditPage),
         (status = 400, description = "Bad limit, before or customer_id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]

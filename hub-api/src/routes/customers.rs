@@ -71,7 +71,6 @@ pub fn summarize(
     security(("operator_session" = []), ("global_key" = [])),
     responses(
         (status = 200, body = CustomerList),
-        (status = 401, body = ApiError),
         (status = 403, description = "A customer's key", body = ApiError),
     )
 )]
@@ -115,7 +114,6 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     responses(
         (status = 200, body = CustomerDetail),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "Neither configured nor ever reported", body = ApiError),
     )
@@ -152,7 +150,6 @@ pub async fn get_customer(
     responses(
         (status = 200, body = History),
         (status = 400, description = "Malformed id or unknown period; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "Neither configured nor ever reported", body = ApiError),
     )

@@ -25,7 +25,6 @@ use crate::store::{EventFilter, EventRow, NewEvent};
     responses(
         (status = 200, description = "Stored", body = EventAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
         (status = 413, description = "Body over 1 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -101,7 +100,6 @@ fn to_out(r: EventRow) -> Result<EventOut> {
     responses(
         (status = 200, body = EventPage),
         (status = 400, description = "Malformed id or filter; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
@@ -124,7 +122,6 @@ pub async fn list_customer_events(
     responses(
         (status = 200, body = EventPage),
         (status = 400, description = "Malformed filter; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]

@@ -33,7 +33,6 @@ pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
     responses(
         (status = 200, description = "Stored", body = InfraBackupAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "Another customer's key, or not a controller", body = ApiError),
         (status = 413, description = "Body over 10 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -75,7 +74,6 @@ pub async fn post_infra_backup(
     responses(
         (status = 200, body = InfraBackup),
         (status = 400, description = "Malformed id or version", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "No such backup", body = ApiError),
     )
@@ -109,7 +107,6 @@ pub async fn get_infra_backup(
     responses(
         (status = 200, body = InfraBackupVersions),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
     )
 )]

@@ -23,7 +23,6 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Stored", body = Preferences),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "Not an address, an unknown type, or cooldown_hours outside 1–168", body = ApiError),
@@ -57,7 +56,6 @@ pub async fn post_preferences(
     responses(
         (status = 200, body = Preferences),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "No preferences set", body = ApiError),
     )
@@ -84,7 +82,6 @@ pub async fn get_preferences(
     responses(
         (status = 200, body = NotificationPage),
         (status = 400, description = "Malformed id or limit", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
@@ -113,7 +110,6 @@ pub async fn list_notifications(
     responses(
         (status = 200, description = "Queued", body = NotifyAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key naming another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is missing or too long", body = ApiError),
