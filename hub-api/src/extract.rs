@@ -1,14 +1,16 @@
 //! Extractors that turn bad input into clear 4xx answers: JSON bodies whose errors name the field,
-//! and customer ids checked against the shared pattern; and the client's address.
+//! query strings read into the shared query types, and customer ids checked against the shared
+//! pattern; and the client's address.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use hub_shared::page::PageQuery;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -66,17 +68,24 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// The default and the largest page of the lists read with an id cursor (events, notifications).
-pub const PAGE_DEFAULT: i64 = 50;
-pub const PAGE_MAX: i64 = 500;
+/// A query string read into one of the shared query types (`hub_shared::page::PageQuery`, …):
+/// 400 naming the parameter when it does not parse. Parameters it does not know are ignored, so a
+/// handler may read the same query string as two types (a list's filter and its page).
+pub struct ApiQuery<T>(pub T);
 
-/// The page size asked for in `limit`: [`PAGE_DEFAULT`] when absent, 400 outside 1–[`PAGE_MAX`].
-pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
-    let limit = limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be 1–{PAGE_MAX} (got {limit})")));
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Query(value) =
+            Query::<T>::from_request_parts(parts, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        Ok(ApiQuery(value))
     }
-    Ok(limit)
+}
+
+/// The page size of a list's `limit`: 400 outside 1–500.
+pub fn page_limit(page: &PageQuery) -> Result<u32, AppError> {
+    page.limit().map_err(AppError::BadRequest)
 }
 
 /// A customer id from the path, checked against `^[a-z0-9][a-z0-9-]{0,62}$` (400 otherwise).

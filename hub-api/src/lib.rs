@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;
 pub mod notify;
+pub mod openapi;
 pub mod passphrase;
 pub mod ratelimit;
 pub mod retrieval;

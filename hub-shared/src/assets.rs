@@ -22,6 +22,17 @@ pub enum AssetKind {
     Screenshot,
 }
 
+/// The query of `GET /api/v1/assets/file/{filename}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct FileQuery {
+    /// The asset's SHA-256 from the manifest. When it matches, the answer may be cached for a
+    /// year (`immutable`); otherwise the client must revalidate each time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
+}
+
 /// One asset file as the hub has it on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

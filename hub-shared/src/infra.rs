@@ -70,6 +70,16 @@ impl std::fmt::Debug for ResticPasswords {
     }
 }
 
+/// The query of `GET /api/v1/infra-backup/{customer_id}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct VersionQuery {
+    /// A kept version; the newest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
 /// The snapshot a controller pushes (`POST /api/v1/infra-backup`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -9,6 +9,9 @@ use anyhow::Result;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use hub_shared::event::EventType;
+use hub_shared::infra::{Disk, InfraBackupIn, ResticPasswords, Stack};
+use hub_shared::notification::PreferencesIn;
 use serde_json::json;
 
 use crate::hub::{Hub, Optional};
@@ -142,7 +145,7 @@ async fn post_all(hub: &Hub, work: Vec<Work>, profile: Profile) {
 /// Once a simulated day: each reporting node pushes its infra backup and notification preferences.
 async fn daily(hub: &Hub, fleet: &Shared) {
     let now = Utc::now().timestamp_millis();
-    let bodies: Vec<(String, serde_json::Value, serde_json::Value)> = {
+    let bodies: Vec<(String, InfraBackupIn, PreferencesIn)> = {
         let nodes = fleet.lock().expect("fleet lock");
         let reporting = nodes.iter().filter(|n| n.reports_at(now));
         reporting.map(|n| (n.customer_id.clone(), infra_backup(n), preferences(n))).collect()
@@ -159,36 +162,62 @@ async fn daily(hub: &Hub, fleet: &Shared) {
         .await;
 }
 
-/// The infra-backup snapshot of a node (issue 6's shape).
-pub fn infra_backup(node: &Node) -> serde_json::Value {
+/// The infra-backup snapshot of a node.
+pub fn infra_backup(node: &Node) -> InfraBackupIn {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let settings = json!({ "hostname": node.hostname, "apps": node.apps.iter().map(|a| a.0).collect::<Vec<_>>() });
-    json!({
-        "customer_id": node.customer_id,
-        "controller_yaml": b64(&node.config_yaml),
-        "settings_json": b64(&settings.to_string()),
-        "disks": node.disks.iter().map(|d| json!({
-            "uuid": d.uuid,
-            "label": d.label,
-            "mount_point": d.mount_point,
-            "fstab_options": "defaults,noatime",
-            "bind_mounts": [],
-        })).collect::<Vec<_>>(),
-        "stacks": node.apps.iter().map(|(app, display)| json!({
-            "app": app,
-            "display_name": display,
-            "hdd_path": format!("/mnt/data/{app}"),
-        })).collect::<Vec<_>>(),
-        "restic_passwords": { "primary": format!("{}-primary", node.key), "cross_drive": format!("{}-cross", node.key) },
-    })
+    InfraBackupIn {
+        customer_id: node.customer_id.clone(),
+        controller_yaml: b64(&node.config_yaml),
+        settings_json: b64(&settings.to_string()),
+        disks: node
+            .disks
+            .iter()
+            .map(|d| Disk {
+                uuid: d.uuid.clone(),
+                label: d.label.to_string(),
+                mount_point: d.mount_point.to_string(),
+                fstab_options: "defaults,noatime".into(),
+                bind_mounts: Vec::new(),
+            })
+            .collect(),
+        stacks: node
+            .apps
+            .iter()
+            .map(|(app, display)| Stack {
+                app: app.to_string(),
+                display_name: display.to_string(),
+                hdd_path: format!("/mnt/data/{app}"),
+            })
+            .collect(),
+        restic_passwords: ResticPasswords {
+            primary: format!("{}-primary", node.key),
+            cross_drive: format!("{}-cross", node.key),
+        },
+    }
 }
 
-/// The notification preferences of a node (issue 5's shape).
-pub fn preferences(node: &Node) -> serde_json::Value {
-    json!({
-        "customer_id": node.customer_id,
-        "email": format!("owner@{}.example", node.customer_id),
-        "enabled_events": ["backup_failed", "disk_space_critical", "disk_smart_failure"],
-        "cooldown_hours": 6,
-    })
+/// The notification preferences of a node.
+pub fn preferences(node: &Node) -> PreferencesIn {
+    let enabled = [EventType::BackupFailed, EventType::DiskSpaceCritical, EventType::DiskSmartFailure];
+    PreferencesIn {
+        customer_id: node.customer_id.clone(),
+        email: format!("owner@{}.example", node.customer_id),
+        enabled_events: enabled.iter().map(|t| t.as_str().to_string()).collect(),
+        cooldown_hours: 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_bodies_pass_the_hubs_own_checks() {
+        let now = Utc::now();
+        for node in &node::fleet(42, 8, "http://127.0.0.1:1", now - chrono::Duration::days(1), now) {
+            infra_backup(node).validate().unwrap_or_else(|e| panic!("{}: {e:?}", node.customer_id));
+            preferences(node).validate().unwrap_or_else(|e| panic!("{}: {e:?}", node.customer_id));
+        }
+    }
 }

@@ -118,7 +118,6 @@ pub async fn get_session(State(state): State<AppState>, caller: Result<Caller, A
     security(("operator_session" = [])),
     responses(
         (status = 200, body = hub_shared::auth::Ok),
-        (status = 401, body = ApiError),
         (status = 403, description = "CSRF token missing or invalid, or not an operator", body = ApiError),
     )
 )]

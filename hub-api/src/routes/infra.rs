@@ -2,21 +2,20 @@
 //! `GET /api/v1/infra-backup/{customer_id}` (the newest, or `?version=`) and the list of kept
 //! versions. Snapshots are sealed at rest; the last ten per customer are kept.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use hub_shared::audit::AuditAction;
 use hub_shared::infra::{
-    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, KEPT_VERSIONS,
+    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, VersionQuery,
+    KEPT_VERSIONS,
 };
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::customer_secrets::infra_backup_context;
 use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, ClientIp, CustomerId};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::state::AppState;
 use crate::store::{AuditRecord, StoreError};
 
@@ -36,7 +35,6 @@ pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
     responses(
         (status = 200, description = "Stored", body = InfraBackupAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "Another customer's key, or not a controller", body = ApiError),
         (status = 413, description = "Body over 10 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -68,12 +66,6 @@ pub async fn post_infra_backup(
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VersionQuery {
-    /// A kept version; the newest when absent.
-    pub version: Option<i64>,
-}
-
 /// The newest infra backup of a customer (or `?version=`), restic passwords included.
 ///
 /// For the customer's own controller key or the operator (audited); the global key only when
@@ -85,7 +77,6 @@ pub struct VersionQuery {
     responses(
         (status = 200, body = InfraBackup),
         (status = 400, description = "Malformed id or version", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
         (status = 404, description = "No such backup", body = ApiError),
     )
@@ -95,10 +86,9 @@ pub async fn get_infra_backup(
     caller: Caller,
     ip: ClientIp,
     CustomerId(id): CustomerId,
-    query: Result<Query<VersionQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
 ) -> Result<Json<InfraBackup>> {
     caller.require_backup_read(&id, state.config().raw.api.global_key_reads_backups)?;
-    let Query(query) = query.map_err(|e| AppError::BadRequest(format!("version: {}", e.body_text())))?;
     let backup = load_backup(&state, &id, query.version).await?.ok_or_else(|| match query.version {
         Some(v) => AppError::NotFound(format!(
             "customer {id:?} has no infra backup version {v} (the last {KEPT_VERSIONS} are kept)"
@@ -129,7 +119,6 @@ pub async fn get_infra_backup(
     responses(
         (status = 200, body = InfraBackupVersions),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
     )
 )]

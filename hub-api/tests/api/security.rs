@@ -153,7 +153,7 @@ async fn hub_with_backup(tweak: Option<Tweak>) -> TestHub {
 }
 
 async fn audit_actions(hub: &TestHub) -> Vec<(String, String)> {
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let entries = audit["entries"].as_array().unwrap();
     entries.iter().map(|e| (e["actor"].as_str().unwrap().into(), e["action"].as_str().unwrap().into())).collect()
 }
