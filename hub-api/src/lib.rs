@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backups;
 pub mod config;
 pub mod configgen;
 pub mod crypto;

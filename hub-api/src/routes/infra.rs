@@ -12,17 +12,20 @@ use hub_shared::infra::{
 use hub_shared::ApiError;
 
 use crate::auth::Caller;
-use crate::customer_secrets::infra_backup_context;
+use crate::backups::{self, SlottedPush};
 use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::state::AppState;
-use crate::store::{AuditRecord, StoreError};
+use crate::store::AuditRecord;
 
 /// The body limit of `POST /api/v1/infra-backup` (the rest of the API allows 1 MiB).
 pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
 
 /// Push an infrastructure snapshot.
+///
+/// Pushes over 1 MiB are stored four at a time per replica (a push waits up to 2 s for its
+/// turn, else 429 with `Retry-After`); pushes of one customer take turns and all get a version.
 ///
 /// Validated (base64 decodes, disk UUIDs are UUIDs, mount points and bind mounts are absolute
 /// paths without whitespace or control characters, mount options are comma lists of
@@ -39,31 +42,21 @@ pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
         (status = 413, description = "Body over 10 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is invalid; the message names it", body = ApiError),
+        (status = 429, description = "Four large pushes are being stored already; see Retry-After", body = ApiError),
     )
 )]
 pub async fn post_infra_backup(
     State(state): State<AppState>,
     caller: Caller,
-    body: ApiJson<InfraBackupIn>,
+    push: SlottedPush<InfraBackupIn>,
 ) -> Result<Json<InfraBackupAccepted>> {
-    let backup = body.value;
+    let SlottedPush { slot: _slot, json: ApiJson { value: backup, raw } } = push;
+    let size = raw.len() as i64;
+    drop(raw);
     backup.validate()?;
     caller.require_controller_for(&backup.customer_id)?;
-    let id = &backup.customer_id;
-    let json = serde_json::to_string(&backup).map_err(|e| AppError::Internal(e.into()))?;
-    let size = body.raw.len() as i64;
-    let now = now_ms();
-    // Two pushes at once may pick the same number: the second retries with the next one.
-    let mut attempt = 0;
-    loop {
-        let version = state.store().next_infra_version(id).await?;
-        let sealed = state.cipher().seal_str(&infra_backup_context(id, version), &json);
-        match state.store().insert_infra_backup(id, version, now, size, &sealed, KEPT_VERSIONS as i64).await {
-            Ok(kept) => return Ok(Json(InfraBackupAccepted { ok: true, version, kept: kept as u32 })),
-            Err(StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let (version, kept) = backups::store_backup(&state, backup, size, now_ms()).await?;
+    Ok(Json(InfraBackupAccepted { ok: true, version, kept: kept as u32 }))
 }
 
 /// The newest infra backup of a customer (or `?version=`), restic passwords included.
