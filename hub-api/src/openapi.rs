@@ -1,7 +1,10 @@
 //! The OpenAPI document's frame: its description, tags and security schemes, and what every
 //! operation shares and so is written here once instead of in each `#[utoipa::path]`: the 401 of
-//! every operation that needs credentials, the answers of every JSON body, the customer id rule.
+//! every operation that needs credentials, the answers of every JSON body, the customer id rule
+//! and the rules of the event filters and asset names.
 
+use hub_shared::assets::ASSET_NAME_PATTERN;
+use hub_shared::event::EventQuery;
 use hub_shared::validate::CUSTOMER_ID_PATTERN;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
@@ -88,8 +91,17 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             document_unauthorized(operation);
             document_json_errors(operation);
             for parameter in operation.parameters.iter_mut().flatten() {
-                if parameter.parameter_in == ParameterIn::Path && is_customer_id(&parameter.name) {
-                    parameter.schema.as_mut().map(constrain_customer_id);
+                let rule = match (&parameter.parameter_in, parameter.name.as_str()) {
+                    (ParameterIn::Path, "id" | "customer_id") | (ParameterIn::Query, "customer_id") => {
+                        CUSTOMER_ID_PATTERN.to_string()
+                    }
+                    (ParameterIn::Path, "filename") => ASSET_NAME_PATTERN.to_string(),
+                    (ParameterIn::Query, "severity") => EventQuery::severity_pattern(),
+                    (ParameterIn::Query, "type") => EventQuery::type_pattern(),
+                    _ => continue,
+                };
+                if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema {
+                    schema.pattern = Some(rule);
                 }
             }
         }
@@ -102,17 +114,13 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
         for object in objects {
             if let RefOr::T(Schema::Object(object)) = object {
                 for (name, property) in object.properties.iter_mut() {
-                    if is_customer_id(name) {
+                    if name == "customer_id" {
                         constrain_customer_id(property);
                     }
                 }
             }
         }
     }
-}
-
-fn is_customer_id(name: &str) -> bool {
-    matches!(name, "id" | "customer_id")
 }
 
 /// A documented answer with the `ApiError` body.
@@ -138,7 +146,7 @@ fn document_json_errors(operation: &mut Operation) {
     }
 }
 
-/// Customer ids, in paths and in bodies, carry the id rule, so clients and property-based tests
+/// Customer ids, in paths, queries and bodies, carry the id rule, so clients and property-based tests
 /// know which ids are well-formed (others are answered 400 or 422, or 404 where an unknown and
 /// a malformed id are not told apart). Only string schemas change: a numeric `id` is not one.
 fn constrain_customer_id(schema: &mut RefOr<Schema>) {
