@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;
 pub mod notify;
+pub mod objects_only;
 pub mod openapi;
 pub mod passphrase;
 pub mod retrieval;
