@@ -14,6 +14,7 @@ use hub_shared::page::PageQuery;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use crate::objects_only::ObjectsOnly;
 use crate::state::AppState;
 
 /// A JSON body: 415 without a JSON content type, 413 over the body limit, 400 for malformed JSON,
@@ -57,10 +58,11 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
     }
 }
 
-/// Parses JSON; the error names the path of the field that is wrong.
+/// Parses JSON; the error names the path of the field that is wrong. Structs are read only from
+/// objects (see [`ObjectsOnly`]).
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(raw);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_data() {

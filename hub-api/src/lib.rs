@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod migrate_data;
 pub mod notify;
+pub mod objects_only;
 pub mod openapi;
 pub mod passphrase;
 pub mod ratelimit;

@@ -73,6 +73,10 @@ pub struct AssetName<'a> {
     pub content_type: &'static str,
 }
 
+/// The rule of [`parse_asset_name`] as a regular expression for the API document, except the
+/// slug's length (at most [`SLUG_MAX_LEN`]), which it does not count.
+pub const ASSET_NAME_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*-(logo\.svg|logo\.png|screenshot-[1-9][0-9]{0,2}\.webp)$";
+
 /// Parses an asset file name; the error says what is wrong and shows the accepted patterns.
 pub fn parse_asset_name(name: &str) -> Result<AssetName<'_>, String> {
     const PATTERNS: &str = "expected {slug}-logo.svg, {slug}-logo.png or {slug}-screenshot-{N}.webp";

@@ -153,14 +153,16 @@ pub struct AssetFile(Vec<u8>);
 
 /// Upload or replace an asset (operator).
 ///
-/// The raw file is the body, with the content type its name implies (`image/svg+xml`,
-/// `image/png` or `image/webp`), at most 2 MiB. The content must match the type (magic bytes;
-/// an SVG may not contain scripts, event handlers, `javascript:` links or foreign objects). The
-/// file is written atomically and is in the manifest as soon as this answers.
+/// The raw file is the body, sent as `application/octet-stream` or as the type its name implies
+/// (`image/svg+xml`, `image/png` or `image/webp`), at most 2 MiB; the name decides the type. The
+/// content must match the type (magic bytes; an SVG may not contain scripts, event handlers,
+/// `javascript:` links or foreign objects). The file is written atomically and is in the
+/// manifest as soon as this answers.
 #[utoipa::path(
     put, path = "/api/v1/assets/file/{filename}", tag = "assets",
     params(("filename" = String, Path, description = "`{slug}-logo.svg`, `{slug}-logo.png` or `{slug}-screenshot-{N}.webp`")),
-    request_body(content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), description = "The file's bytes"),
+    request_body(content = AssetFile, content_type = "application/octet-stream",
+        description = "The file's bytes; `Content-Type` may also be the image type its name implies"),
     security(("operator_session" = [])),
     responses(
         (status = 200, description = "Replaced", body = AssetInfo),
@@ -168,7 +170,7 @@ pub struct AssetFile(Vec<u8>);
         (status = 400, description = "Not an asset name; the message shows the patterns", body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 413, description = "Larger than 2 MiB", body = ApiError),
-        (status = 415, description = "The Content-Type does not match the name", body = ApiError),
+        (status = 415, description = "The Content-Type is neither `application/octet-stream` nor the type of the name", body = ApiError),
         (status = 422, description = "The content is empty, not of its type, or an unsafe SVG", body = ApiError),
     )
 )]
@@ -184,10 +186,9 @@ pub async fn put_file(
     let expected = parse_asset_name(&name).map_err(|e| AppError::BadRequest(format!("filename: {e}")))?.content_type;
     let sent = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let sent = sent.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if sent != expected {
+    if sent != expected && sent != "application/octet-stream" {
         return Err(AppError::UnsupportedMediaType(format!(
-            "{name} must be sent as Content-Type: {expected} (got {:?})",
-            sent
+            "{name} must be sent as Content-Type: {expected} or application/octet-stream (got {sent:?})"
         )));
     }
     let body = body.map_err(|e| {

@@ -37,7 +37,6 @@ fn served_over_tls(state: &AppState, headers: &HeaderMap) -> bool {
         (status = 200, description = "Signed in; sets the `felhom_session` cookie", body = SessionInfo),
         (status = 401, description = "Wrong password", body = ApiError),
         (status = 404, description = "The hub runs without a password", body = ApiError),
-        (status = 422, body = ApiError),
         (status = 429, description = "Too many failed attempts, or too many sign-ins being checked; see Retry-After", body = ApiError),
     )
 )]

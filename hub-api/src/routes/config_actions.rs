@@ -192,7 +192,7 @@ fn hub_url(state: &AppState) -> &str {
     params(("customer_id" = String, Path, description = "Customer id")),
     security(("operator_session" = [])),
     responses(
-        (status = 200, description = "YAML", content_type = "text/yaml", body = String),
+        (status = 200, description = "The controller.yaml with the API key and session secret masked, as YAML text", content_type = "text/yaml", body = serde_json::Value),
         (status = 400, description = "Malformed id", body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),

@@ -106,6 +106,12 @@ async fn every_validation_error_names_its_field() {
     let bad = json!({"display_name": "Kovács", "contact_email": "x"});
     let res = hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &bad).await;
     assert_eq!(res.status(), 422);
+    // An object's fields as an array (which serde alone would take in order) are refused.
+    let listed = json!({"display_name": "Kovács", "monitoring": [null, null]});
+    let res = hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &listed).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("monitoring"), "{err}");
     let malformed = hub.request(Method::POST, "/api/v1/configs").header("content-type", "application/json").body("{");
     assert_eq!(malformed.send().await.unwrap().status(), 400);
     let not_json = hub.request(Method::POST, "/api/v1/configs").body("customer_id=x");
