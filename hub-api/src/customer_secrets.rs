@@ -37,6 +37,11 @@ pub fn retrieval_hash(cipher: &Cipher, customer_id: &str, typed: &str) -> String
     cipher.keyed_hash(&format!("retrieval_password:{customer_id}"), &passphrase::canonical(typed))
 }
 
+/// The keyed hashes of a typed retrieval password under every key the cipher accepts.
+pub fn retrieval_hashes(cipher: &Cipher, customer_id: &str, typed: &str) -> Vec<String> {
+    cipher.keyed_hashes(&format!("retrieval_password:{customer_id}"), &passphrase::canonical(typed))
+}
+
 /// A new API key: the key, its SHA-256 (hex) and its sealed copy.
 pub fn new_api_key(cipher: &Cipher, customer_id: &str) -> (String, String, String) {
     let key = crypto::generate_api_key();

@@ -107,6 +107,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
             .await
             .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
         hub_shared::validate::customer_id(&id).map_err(|msg| AppError::BadRequest(format!("customer_id: {msg}")))?;
+        crate::logging::record_customer(&id);
         Ok(CustomerId(id))
     }
 }

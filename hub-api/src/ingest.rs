@@ -7,6 +7,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::store::{ReportRow, Store};
 
 /// The most reports written in one transaction.
@@ -25,9 +26,9 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts the writer. It ends once every `Ingest` handle is dropped and the queue is empty.
-    pub fn start(store: Store) -> (Ingest, JoinHandle<()>) {
+    pub fn start(store: Store, metrics: Metrics) -> (Ingest, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Ingest { tx }, tokio::spawn(writer(store, rx)))
+        (Ingest { tx }, tokio::spawn(writer(store, rx, metrics)))
     }
 
     /// Stores a report; returns once it is committed.
@@ -45,11 +46,14 @@ impl Ingest {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<&ReportRow> = batch.iter().map(|p| &p.row).collect();
-        match store.insert_reports(&rows).await {
+        let started = std::time::Instant::now();
+        let written = store.insert_reports(&rows).await;
+        metrics.ingest_batch(rows.len(), started.elapsed(), written.is_ok());
+        match written {
             Ok(()) => {
                 for p in batch.drain(..) {
                     let _ = p.done.send(Ok(()));
@@ -61,6 +65,9 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
                 // One bad row must not fail the others: retry each in its own transaction.
                 for p in batch.drain(..) {
                     let result = store.insert_reports(&[&p.row]).await.map_err(|e| e.to_string());
+                    if result.is_ok() {
+                        metrics.report_stored();
+                    }
                     let _ = p.done.send(result);
                 }
             }

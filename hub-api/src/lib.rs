@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod backups;
 pub mod config;
 pub mod configgen;
@@ -10,10 +11,13 @@ pub mod customer_secrets;
 pub mod customers;
 pub mod error;
 pub mod extract;
+pub mod fleet;
 pub mod headers;
 pub mod import_legacy;
 pub mod ingest;
 pub mod jobs;
+pub mod logging;
+pub mod metrics;
 pub mod migrate_data;
 pub mod notify;
 pub mod objects_only;
@@ -21,6 +25,7 @@ pub mod openapi;
 pub mod passphrase;
 pub mod ratelimit;
 pub mod retrieval;
+pub mod rotate;
 pub mod router;
 pub mod routes;
 pub mod spa;
@@ -55,9 +60,10 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create server.data_dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config).await?;
-    let (ingest, writer) = Ingest::start(store.clone());
+    let metrics = metrics::Metrics::new();
+    let (ingest, writer) = Ingest::start(store.clone(), metrics.clone());
     let listen = config.listen;
-    let state = AppState::new(config, store, ingest).await?;
+    let state = AppState::new(config, store, ingest, metrics).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();

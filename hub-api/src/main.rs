@@ -1,13 +1,13 @@
 //! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`,
-//! `import-legacy`.
+//! `import-legacy`, `backup`, `restore`, `rotate-key`.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use hub_api::backup::{self, KeyChoice};
 use hub_api::config::Config;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "felhom-hub", version, about = "The central service of the Felhom fleet")]
@@ -50,6 +50,38 @@ enum Command {
         #[arg(long, env = "HUB_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Write a backup of a SQLite hub (it may be running): the database, the sealed-secrets key
+    /// and the assets in one compressed file with a manifest. PostgreSQL: use pg_dump.
+    Backup {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file to write (replaced once complete).
+        #[arg(long)]
+        to: PathBuf,
+        /// Leave the sealed-secrets key out; it must then be kept elsewhere.
+        #[arg(long)]
+        without_key: bool,
+    },
+    /// Re-seal every secret at rest under a new key, in one transaction (safe to run again).
+    RotateKey {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// A file holding the new key (base64 of 32 bytes); else security.new_encryption_key
+        /// (HUB_SECURITY__NEW_ENCRYPTION_KEY).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
+    /// Restore a backup into the configured data directory, which must be empty.
+    Restore {
+        /// The hub's hub.yaml; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,18 +120,74 @@ fn main() -> anyhow::Result<()> {
             print!("{summary}");
             Ok(())
         }
-        Command::Serve { config } => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_env_filter(
-                    EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
-                )
-                .init();
+        Command::Backup { config, to, without_key } => {
             let config = Config::load(config.as_deref())?;
+            let key = if without_key { KeyChoice::Leave } else { KeyChoice::Include };
+            let manifest = runtime()?.block_on(backup::create(&config, &to, key, chrono::Utc::now()))?;
+            let rows: i64 = manifest.tables.values().sum();
+            println!(
+                "wrote {}: schema {}, {rows} rows in {} tables, {} parts",
+                to.display(),
+                manifest.schema_version,
+                manifest.tables.len(),
+                manifest.parts.len()
+            );
+            if without_key {
+                eprintln!(
+                    "WARNING: this backup does NOT contain the sealed-secrets key. Without that key \
+                     (security.encryption_key or {}/{}) every API key, retrieval password and restic \
+                     password in it is lost. Keep the key somewhere else, now.",
+                    config.data_dir.display(),
+                    hub_api::crypto::KEY_FILE
+                );
+            }
+            Ok(())
+        }
+        Command::RotateKey { config, new_key_file } => {
+            let config = Config::load(config.as_deref())?;
+            let new_key = match &new_key_file {
+                Some(path) => hub_api::crypto::decode_key(
+                    &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+                )
+                .with_context(|| format!("invalid key in {}", path.display()))?,
+                None => hub_api::crypto::new_key(&config)?.context(
+                    "no new key: pass --new-key-file or set security.new_encryption_key (HUB_SECURITY__NEW_ENCRYPTION_KEY)",
+                )?,
+            };
+            let rotated = runtime()?.block_on(hub_api::rotate::rotate(&config, new_key))?;
+            println!("re-sealed {} values under key {}", rotated.changed, rotated.key_id);
+            match rotated.key_file {
+                Some(path) => println!("{} now holds the new key; restart the hub", path.display()),
+                None => println!(
+                    "now set security.encryption_key to the new key, remove security.new_encryption_key, and \
+                     restart every replica"
+                ),
+            }
+            Ok(())
+        }
+        Command::Restore { config, from } => {
+            let config = Config::load(config.as_deref())?;
+            let manifest = runtime()?.block_on(backup::restore(&config, &from))?;
+            println!(
+                "restored {} (felhom-hub {}, schema {}, made {}) into {}",
+                from.display(),
+                manifest.hub_version,
+                manifest.schema_version,
+                manifest.created_at,
+                config.data_dir.display()
+            );
+            Ok(())
+        }
+        Command::Serve { config } => {
+            let config = Config::load(config.as_deref())?;
+            hub_api::logging::init(config.log_format);
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
         }
     }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -22,7 +22,8 @@ use utoipa::{Modify, OpenApi};
             its own customer), **global** (`api.report_api_key` as Bearer), **operator** (the \
             `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
             need `X-CSRF-Token`), **retrieval password** (a customer's passphrase in \
-            `X-Retrieval-Password`, for its config and recovery bundle only). Errors are \
+            `X-Retrieval-Password`, for its config and recovery bundle only), **metrics token** \
+            (`metrics.token` as Bearer, for `GET /metrics` only). Errors are \
             `{\"ok\":false,\"code\",\"message\",\"error\"}`: `error` repeats `message`, as \
             the original hub answered.",
         license(name = "MIT")
@@ -37,13 +38,13 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Operator sign-in"),
         (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
         (name = "recovery", description = "Infra backups and disaster recovery with the retrieval password"),
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Liveness, readiness and Prometheus metrics"),
         (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
     )
 )]
 pub struct ApiDoc;
 
-/// The four ways to authenticate.
+/// The five ways to authenticate.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -64,6 +65,15 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The hub's `api.report_api_key`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The hub's `metrics.token`, for `GET /metrics` only"))
                     .build(),
             ),
         );

@@ -29,7 +29,7 @@ use hub_shared::audit::AuditAction;
 use hub_shared::event::{EventType, Severity};
 use subtle::ConstantTimeEq;
 
-use crate::customer_secrets::retrieval_hash;
+use crate::customer_secrets::retrieval_hashes;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{
@@ -193,11 +193,13 @@ async fn check(
     let store = state.store();
     let (customer_key, ip_key) = (customer_subject(customer_id), ip_subject(&address_key(ip)));
     let (config, secrets) = tokio::try_join!(store.config(customer_id), store.config_secrets(customer_id))?;
-    // The same work whether or not the customer exists: one keyed hash, one comparison.
-    let computed = retrieval_hash(state.cipher(), customer_id, &typed);
+    // The same work whether or not the customer exists: a keyed hash and a comparison per key
+    // (two while a key rotation runs, so a hash made before it still verifies).
+    let computed = retrieval_hashes(state.cipher(), customer_id, &typed);
     let expected = secrets.as_ref().and_then(|s| s.retrieval_password_hash.clone());
-    let dummy = "0".repeat(computed.len());
-    let equal: bool = computed.as_bytes().ct_eq(expected.as_deref().unwrap_or(&dummy).as_bytes()).into();
+    let dummy = "0".repeat(computed[0].len());
+    let stored = expected.as_deref().unwrap_or(&dummy).as_bytes();
+    let equal: bool = computed.iter().fold(subtle::Choice::from(0), |any, c| any | c.as_bytes().ct_eq(stored)).into();
     let known = expected.is_some() && config.is_some();
     let right = equal && known;
 
@@ -318,6 +320,10 @@ async fn raise_recovery_locked(
         ),
     };
     tracing::warn!(customer_id, %ip, known, "ALERT: {message}");
+    state.metrics().recovery_lockout(match lock {
+        Lock::Address { .. } => "address",
+        Lock::Customer { .. } => "customer",
+    });
     if !known {
         return Ok(());
     }

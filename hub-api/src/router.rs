@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
 use crate::spa;
@@ -31,6 +32,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(routes::health::healthz))
+        .routes(routes!(routes::metrics::get_metrics))
         .routes(routes!(routes::report::post_report))
         .routes(routes!(routes::customers::list_customers))
         .routes(routes!(routes::customers::get_customer))
@@ -100,10 +102,12 @@ pub fn openapi_json() -> String {
 /// The whole application: API, documentation, the web app, and the middleware around them.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api();
+    let metrics = state.metrics().clone();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .route_layer(axum::middleware::from_fn(mark_route))
         .fallback(spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -113,13 +117,69 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
+        .layer(axum::middleware::from_fn_with_state(metrics, observe))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(()).on_failure(()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()))
 }
+
+/// The span every request is served in: its fields are on every log line written meanwhile
+/// (`route` once routed, `customer_id` once a handler knows it, see [`crate::logging`]).
+fn request_span(req: &Request<axum::body::Body>) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+        route = tracing::field::Empty,
+        customer_id = tracing::field::Empty,
+    )
+}
+
+/// The route template a request matched (`/api/v1/customers/{id}`), kept on the answer for the
+/// line that closes the request and for the metrics.
+#[derive(Debug, Clone)]
+pub struct RouteTemplate(pub std::sync::Arc<str>);
+
+/// The label of requests that matched no API route (the web app, unknown paths).
+pub const OTHER_ROUTE: &str = "other";
+
+async fn mark_route(path: MatchedPath, req: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    tracing::Span::current().record("route", path.as_str());
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(RouteTemplate(path.as_str().into()));
+    res
+}
+
+/// Counts every answer in the metrics (a refused report also by its reason) and writes the one
+/// line that closes every request, inside its span: status and latency beside the request id,
+/// route and customer.
+async fn observe(
+    State(metrics): State<Metrics>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let latency = started.elapsed();
+    let status = res.status().as_u16();
+    let route = res.extensions().get::<RouteTemplate>().map_or_else(|| OTHER_ROUTE.into(), |r| r.0.clone());
+    if method == axum::http::Method::POST && &*route == REPORT_ROUTE && !res.status().is_success() {
+        metrics.report_refused(status);
+    }
+    metrics.http_request(method.as_str(), route, status, latency);
+    let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    if res.status().is_server_error() {
+        tracing::warn!(status, latency_ms, "request finished");
+    } else {
+        tracing::info!(status, latency_ms, "request finished");
+    }
+    res
+}
+
+const REPORT_ROUTE: &str = "/api/v1/report";
 
 /// The default rules, except for files served with byte ranges (assets): they keep their
 /// stored bytes, so their strong ETag, `Content-Length` and ranges all describe the same bytes.

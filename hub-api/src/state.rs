@@ -10,6 +10,7 @@ use crate::auth::{AuthState, SessionKeys};
 use crate::config::Config;
 use crate::crypto::{self, Cipher};
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::store::Store;
 
@@ -30,6 +31,7 @@ struct Inner {
     tasks: tokio_util::task::TaskTracker,
     instance_id: String,
     assets: AssetManager,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -42,12 +44,13 @@ impl AppState {
     /// Builds the state: the cipher for secrets at rest (see [`crate::crypto`]), and the session
     /// key from `auth.session_secret`, else from the database, where it is generated once,
     /// sealed, and shared by every replica.
-    pub async fn new(config: Config, store: Store, ingest: Ingest) -> anyhow::Result<AppState> {
+    pub async fn new(config: Config, store: Store, ingest: Ingest, metrics: Metrics) -> anyhow::Result<AppState> {
         let cipher = Cipher::from_config(&config)?;
         let configured = config.raw.auth.session_secret.expose_secret().to_string();
         let secret = if configured.is_empty() { stored_session_secret(&store, &cipher).await? } else { configured };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
-        let notifier = Notifier::from_config(&config)?;
+        let mut notifier = Notifier::from_config(&config)?;
+        notifier.metrics = metrics.clone();
         let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
         Ok(AppState(Arc::new(Inner {
             config,
@@ -63,6 +66,7 @@ impl AppState {
             tasks: tokio_util::task::TaskTracker::new(),
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
+            metrics,
         })))
     }
 
@@ -122,6 +126,11 @@ impl AppState {
         &self.0.tasks
     }
 
+    /// The hub's Prometheus metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
     /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).
     pub fn leads(&self) -> bool {
         self.0.leads.load(std::sync::atomic::Ordering::Relaxed)
@@ -152,7 +161,7 @@ impl AuthState for AppState {
     }
 }
 
-const SESSION_SECRET_CONTEXT: &str = "settings.session_secret";
+pub(crate) const SESSION_SECRET_CONTEXT: &str = "settings.session_secret";
 
 /// The generated session secret, sealed in `settings`. A secret an older version stored in
 /// clear is sealed and its clear copy deleted.

@@ -5,6 +5,7 @@
 
 mod bench;
 mod contract;
+mod deploy;
 mod pg;
 mod server;
 mod tools;
@@ -42,16 +43,18 @@ fn main() -> Result<()> {
             }
         }
         "openapi" => openapi(),
+        "check-deploy" => deploy::check(),
         "dist" => dist(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
-                 test           every check: fmt, clippy, wasm build, unit, integration and browser tests\n\
+                 test           every check: fmt, clippy, wasm build, deployment files, unit, integration and browser tests\n\
                  bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
                  test-postgres  only the integration suite against a private PostgreSQL cluster\n\
                  contract       only the API contract checks (validator, generated clients, schemathesis)\n\
                  openapi        rewrite openapi.json from the code\n\
+                 check-deploy   only the deployment files: manifests against the Kubernetes schemas, hadolint\n\
                  dist           build the release binary with the web app embedded"
             );
             if task == "help" || task == "--help" {
@@ -250,6 +253,7 @@ fn test(_args: &[String]) -> Result<()> {
         "hub-shared for wasm32",
         run_cmd(cargo().args(["build", "-p", "hub-shared", "--target", "wasm32-unknown-unknown"])),
     );
+    step(&mut failures, "deployment files (manifests, Dockerfile)", deploy::check());
     // The browser tests (hub-web-e2e) serve the freshly built app.
     step(&mut failures, "web app build", web::build());
     let mut tally = Tally::default();

@@ -60,6 +60,7 @@ impl Caller {
 
     /// The operator, the global key, or the key of `customer_id`.
     pub fn require_read(&self, customer_id: &str) -> Result<()> {
+        crate::logging::record_customer(customer_id);
         match self {
             Caller::Controller { customer_id: own } if own != customer_id => {
                 Err(AppError::Forbidden("a customer's key may read only its own customer".into()))
@@ -84,6 +85,7 @@ impl Caller {
 
     /// What a controller may push for `customer_id`: the global key or that customer's key.
     pub fn require_controller_for(&self, customer_id: &str) -> Result<()> {
+        crate::logging::record_customer(customer_id);
         match self {
             Caller::Global => Ok(()),
             Caller::Controller { customer_id: own } if own == customer_id => Ok(()),
@@ -192,6 +194,7 @@ async fn authenticate_key(state: &impl AuthState, token: &str) -> Result<Caller>
     let hash = key_hash(token);
     if let Some((customer_id, stored)) = state.store().customer_by_key_hash(&hash).await? {
         if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+            crate::logging::record_customer(&customer_id);
             return Ok(Caller::Controller { customer_id });
         }
     }

@@ -16,9 +16,11 @@ use figment::providers::{Env, Format, Serialized, Yaml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::logging::LogFormat;
+
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawNotifications, RawRegistry,
-    RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawDatabase, RawMetrics,
+    RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -44,6 +46,18 @@ pub struct Config {
     pub template_interval: Duration,
     pub lease_ttl: Duration,
     pub scheduler_tick: Duration,
+    pub log_format: LogFormat,
+    /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
+    pub backup: Option<BackupPlan>,
+}
+
+/// When and where the `self_backup` job writes, and how many files it keeps.
+#[derive(Debug, Clone)]
+pub struct BackupPlan {
+    pub schedule: crate::jobs::Schedule,
+    pub dir: PathBuf,
+    pub keep: usize,
+    pub include_key: bool,
 }
 
 impl Config {
@@ -78,6 +92,9 @@ impl Config {
 
     pub fn validate(raw: RawConfig) -> anyhow::Result<Config> {
         let listen = parse_listen(&raw.server.listen).with_context(|| "invalid server.listen")?;
+        let log_format = LogFormat::parse(&raw.server.log_format).ok_or_else(|| {
+            anyhow!("invalid server.log_format: expected text or json, got {:?}", raw.server.log_format)
+        })?;
         if raw.server.data_dir.as_os_str().is_empty() {
             bail!("invalid server.data_dir: must not be empty");
         }
@@ -131,6 +148,13 @@ impl Config {
                  (or empty for none); make one with `openssl rand -hex 32`"
             );
         }
+        let metrics_token = raw.metrics.token.expose_secret();
+        if !metrics_token.is_empty() && metrics_token.chars().count() < MIN_GLOBAL_KEY_LEN {
+            bail!(
+                "invalid metrics.token: must be at least {MIN_GLOBAL_KEY_LEN} characters (or empty for none); \
+                 make one with `openssl rand -hex 32`"
+            );
+        }
         let session_secret = raw.auth.session_secret.expose_secret();
         if !session_secret.is_empty() && session_secret.len() < 32 {
             bail!("invalid auth.session_secret: must be at least 32 characters (or empty to let the hub make one)");
@@ -151,14 +175,12 @@ impl Config {
         } else {
             bail!("invalid database.url: must start with sqlite:// or postgres://");
         };
-        if !raw.security.encryption_key.expose_secret().is_empty() {
-            use base64::Engine;
-            let ok = base64::engine::general_purpose::STANDARD
-                .decode(raw.security.encryption_key.expose_secret())
-                .map(|k| k.len() == 32)
-                .unwrap_or(false);
-            if !ok {
-                bail!("invalid security.encryption_key: must be the base64 of 32 bytes");
+        for (key, value) in [
+            ("security.encryption_key", &raw.security.encryption_key),
+            ("security.new_encryption_key", &raw.security.new_encryption_key),
+        ] {
+            if !value.expose_secret().is_empty() && crate::crypto::decode_key(value.expose_secret()).is_err() {
+                bail!("invalid {key}: must be the base64 of 32 bytes");
             }
         }
         if !listen.ip().is_loopback() && raw.auth.password_hash.is_empty() && !raw.auth.allow_no_auth {
@@ -167,7 +189,9 @@ impl Config {
                  set auth.password_hash, or auth.allow_no_auth: true to run open on purpose"
             );
         }
+        let backup = backup_plan(&raw, database_url.expose_secret().starts_with("sqlite:"))?;
         Ok(Config {
+            backup,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -180,6 +204,7 @@ impl Config {
             template_interval,
             lease_ttl,
             scheduler_tick,
+            log_format,
             raw,
         })
     }
@@ -192,9 +217,43 @@ impl Config {
         self.stale_threshold.as_millis() as i64
     }
 
+    /// The SQLite file of `database.url`; `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url.expose_secret();
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
     }
+}
+
+fn backup_plan(raw: &RawConfig, sqlite: bool) -> anyhow::Result<Option<BackupPlan>> {
+    let b = &raw.backup;
+    let text = b.schedule.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !sqlite {
+        bail!("invalid backup.schedule: the self_backup job copies SQLite hubs; back up PostgreSQL with pg_dump");
+    }
+    let schedule = match NaiveTime::parse_from_str(text, "%H:%M") {
+        Ok(at) => crate::jobs::Schedule::DailyAt(at),
+        Err(_) => {
+            let every = parse_duration("backup.schedule", text)
+                .map_err(|_| anyhow!("invalid backup.schedule: expected HH:MM (daily) or an interval such as 6h"))?;
+            if every < Duration::from_secs(60) {
+                bail!("invalid backup.schedule: at most one backup a minute");
+            }
+            crate::jobs::Schedule::Every(every)
+        }
+    };
+    if b.keep == 0 {
+        bail!("invalid backup.keep: must be at least 1");
+    }
+    let dir = if b.dir.as_os_str().is_empty() { raw.server.data_dir.join("backups") } else { b.dir.clone() };
+    Ok(Some(BackupPlan { schedule, dir, keep: b.keep as usize, include_key: b.include_key }))
 }
 
 /// `HUB_<SECTION>__<KEY>` variables. Variables without a section (`HUB_CONFIG`, the config file's
@@ -246,6 +305,9 @@ mod tests {
             ("server.listen", "nowhere"),
             ("database.url", "mysql://x"),
             ("database.sqlite_synchronous", "off"),
+            ("server.log_format", "xml"),
+            ("metrics.token", "short-metrics-token"),
+            ("backup.schedule", "whenever"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),
@@ -320,10 +382,13 @@ mod tests {
             ("api.report_api_key", "super-secret-key-0123456789abcdef"),
             ("auth.session_secret", "sess-secret-sess-secret-sess-secret"),
             ("auth.password_hash", "$2b$04$abcdefghijklmnopqrstuu5z1Uk1tJ5ZCUzTzNnAYf.kq3D6ZpMmi"),
+            ("metrics.token", "metrics-secret-token-0123456789abcdef"),
+            ("security.new_encryption_key", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="),
         ])
         .unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("super-secret-key") && !dbg.contains("sess-secret"), "{dbg}");
+        assert!(!dbg.contains("metrics-secret-token") && !dbg.contains("ZmVkY2JhOTg3"), "{dbg}");
         assert!(!dbg.contains("$2b$04$"), "the password hash is not shown: {dbg}");
     }
 

@@ -22,6 +22,38 @@ pub struct RawConfig {
     pub security: RawSecurity,
     pub assets: RawAssets,
     pub scheduler: RawScheduler,
+    pub metrics: RawMetrics,
+    pub backup: RawBackup,
+}
+
+/// The scheduled `self_backup` job (SQLite only): off while `schedule` is empty.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawBackup {
+    /// `HH:MM` (daily, in `server.timezone`) or an interval such as `6h`; empty: off.
+    pub schedule: String,
+    /// Where the files go; `<data_dir>/backups` when empty (better: another volume).
+    pub dir: PathBuf,
+    /// How many of the newest files are kept.
+    pub keep: u32,
+    /// Pack the sealed-secrets key into each file (off: keep the key elsewhere).
+    pub include_key: bool,
+}
+
+impl Default for RawBackup {
+    fn default() -> Self {
+        Self { schedule: String::new(), dir: PathBuf::new(), keep: 7, include_key: true }
+    }
+}
+
+/// `GET /metrics`: open to anyone only with `public: true`; otherwise for the Bearer `token`,
+/// and refused to everyone while neither is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawMetrics {
+    pub public: bool,
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub token: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -186,6 +218,8 @@ pub struct RawServer {
     pub trust_forwarded_for: bool,
     /// The hub's public URL, written into generated controller configs.
     pub public_url: String,
+    /// `text` (for people) or `json` (one object per line, for a log pipeline).
+    pub log_format: String,
 }
 
 impl Default for RawServer {
@@ -196,6 +230,7 @@ impl Default for RawServer {
             timezone: "Europe/Budapest".into(),
             trust_forwarded_for: false,
             public_url: String::new(),
+            log_format: "text".into(),
         }
     }
 }
@@ -217,6 +252,10 @@ pub struct RawSecurity {
     /// Key for secrets at rest (base64 of 32 bytes); a key file in the data directory when empty.
     #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub encryption_key: SecretString,
+    /// During a key rotation: the new key (base64 of 32 bytes). The hub seals with it and opens
+    /// with both; `felhom-hub rotate-key` re-seals everything under it.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub new_encryption_key: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,6 +284,8 @@ impl Default for RawConfig {
             security: RawSecurity::default(),
             assets: RawAssets::default(),
             scheduler: RawScheduler::default(),
+            metrics: RawMetrics::default(),
+            backup: RawBackup::default(),
         }
     }
 }

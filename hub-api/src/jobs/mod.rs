@@ -6,6 +6,7 @@
 pub mod backup_deadline;
 pub mod prune;
 mod schedule;
+pub mod self_backup;
 mod session_cleanup;
 pub mod staleness;
 mod template_refresh;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub use backup_deadline::BackupDeadline;
 pub use prune::Prune;
 pub use schedule::Schedule;
+pub use self_backup::SelfBackup;
 pub use session_cleanup::SessionCleanup;
 pub use staleness::Staleness;
 pub use template_refresh::{TemplateClient, TemplateRefresh};
@@ -34,6 +36,10 @@ pub trait Job: Send + Sync {
     /// A stable name, used in the database and in `GET /api/v1/jobs`.
     fn name(&self) -> &'static str;
     fn schedule(&self, state: &AppState) -> Schedule;
+    /// Whether the configuration switches the job on (most jobs always are).
+    fn enabled(&self, _state: &AppState) -> bool {
+        true
+    }
     /// Does the job's work as of `now`; the returned text is the run's summary.
     async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String>;
 }
@@ -46,6 +52,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(BackupDeadline),
         Arc::new(Prune),
         Arc::new(TemplateRefresh),
+        Arc::new(SelfBackup),
     ]
 }
 
@@ -107,7 +114,7 @@ pub async fn tick(
     }
     let tz = state.config().timezone;
     for job in jobs {
-        if state.config().raw.scheduler.disabled_jobs.iter().any(|name| name == job.name()) {
+        if !job.enabled(state) || state.config().raw.scheduler.disabled_jobs.iter().any(|name| name == job.name()) {
             continue;
         }
         let schedule = job.schedule(state);
@@ -141,6 +148,7 @@ pub async fn run_claimed(state: &AppState, job: &dyn Job, due_ms: i64, now: Date
     let outcome = job.run_once(state, now).await;
     let elapsed = started.elapsed();
     let finished = now.timestamp_millis() + elapsed.as_millis() as i64;
+    state.metrics().job_run(job.name(), elapsed, outcome.is_ok());
     let (ok, message) = match outcome {
         Ok(summary) => {
             tracing::info!(job = job.name(), ?elapsed, %summary, "job ran");

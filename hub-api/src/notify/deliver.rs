@@ -155,6 +155,7 @@ impl Sent<'_> {
                 created_at: now.timestamp_millis(),
             })
             .await?;
+        notifier.metrics.notification(channel, outcome);
         Ok(())
     }
 }

@@ -44,6 +44,8 @@ pub struct Notifier {
     wake: Arc<Notify>,
     /// Legacy relays being delivered at once; more are refused rather than queued without end.
     pub relay_slots: Arc<tokio::sync::Semaphore>,
+    /// Counts events and notification decisions; the hub's own (see `AppState::new`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Legacy relays delivered at once per replica.
@@ -66,6 +68,7 @@ impl Notifier {
             settings: Arc::new(settings),
             wake: Arc::new(Notify::new()),
             relay_slots: Arc::new(tokio::sync::Semaphore::new(RELAY_SLOTS)),
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 
@@ -124,7 +127,10 @@ pub async fn dispatch_pending(store: &Store, notifier: &Notifier, now: DateTime<
                 }
             };
             match deliver::dispatch_event(store, notifier, &event, now).await {
-                Ok(()) => store.mark_notified(event.id, now_ms).await?,
+                Ok(()) => {
+                    store.mark_notified(event.id, now_ms).await?;
+                    notifier.metrics.event(event.event_type, event.severity);
+                }
                 // Left unmarked: taken again after RECLAIM_AFTER_MS.
                 Err(e) => tracing::warn!(event_id = event.id, error = format!("{e:#}"), "could not dispatch an event"),
             }

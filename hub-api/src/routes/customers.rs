@@ -5,63 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use axum::Json;
-use hub_shared::customer::{CustomerDetail, CustomerList, CustomerSummary};
+use hub_shared::customer::{CustomerDetail, CustomerList};
 use hub_shared::history::{History, HistoryPoint, HistoryQuery};
-use hub_shared::report::Health;
-use hub_shared::{node_status, ApiError, StatusInput};
+use hub_shared::ApiError;
 
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{ApiQuery, CustomerId};
+use crate::fleet::summarize;
 use crate::state::AppState;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// Builds a summary from what is known of a customer, with its status at `now` (ms).
-pub fn summarize(
-    customer_id: &str,
-    config: Option<&ConfigRow>,
-    latest: Option<&LatestRow>,
-    now: i64,
-    stale_ms: i64,
-) -> Result<CustomerSummary> {
-    let health = latest.map(LatestRow::health).transpose()?.flatten();
-    let blocked = config.is_some_and(ConfigRow::blocked);
-    let status = node_status(
-        StatusInput {
-            blocked,
-            last_report_ms: latest.map(|l| l.received_at),
-            // A report without a health the hub knows counts as WARN.
-            health: health.unwrap_or(Health::Warn),
-            monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),
-        },
-        now,
-        stale_ms,
-    );
-    Ok(CustomerSummary {
-        customer_id: customer_id.to_string(),
-        display_name: config.map(|c| c.display_name.clone()).filter(|n| !n.is_empty()),
-        managed: config.is_some(),
-        blocked,
-        status,
-        hostname: latest.and_then(|l| l.hostname.clone()),
-        controller_version: latest.and_then(|l| l.controller_version.clone()),
-        controller_url: latest.and_then(|l| l.controller_url.clone()),
-        last_report_at: latest.map(LatestRow::received_time).transpose()?,
-        health,
-        monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),
-        cpu_percent: latest.and_then(|l| l.cpu_percent),
-        memory_percent: latest.and_then(|l| l.memory_percent),
-        disk_percent: latest.and_then(|l| l.disk_percent),
-        containers_running: latest.and_then(|l| l.containers_running).map(|n| n as u32),
-        containers_total: latest.and_then(|l| l.containers_total).map(|n| n as u32),
-        last_backup_at: latest.map(LatestRow::last_backup_time).transpose()?.flatten(),
-        last_backup_ok: latest.and_then(|l| l.last_backup_ok).map(|b| b != 0),
-        errors_24h: 0,
-        warnings_24h: 0,
-    })
-}
 
 /// List every customer.
 ///

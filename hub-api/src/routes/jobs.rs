@@ -36,7 +36,7 @@ pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> Result<
             let next_due_at = schedule.next_due(now, tz);
             JobStatus {
                 name: job.name().to_string(),
-                schedule: describe(schedule, tz),
+                schedule: if job.enabled(&state) { describe(schedule, tz) } else { "off".to_string() },
                 next_due_at,
                 last_run: last.remove(job.name()).map(|r| JobRun {
                     due_at: r.due_at,

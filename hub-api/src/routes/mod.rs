@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod infra;
 pub mod jobs;
+pub mod metrics;
 pub mod notifications;
 pub mod recovery;
 pub mod report;

@@ -13,6 +13,7 @@ mod notifications;
 mod prune;
 mod recovery;
 mod reports;
+mod rotation;
 mod sessions;
 mod settings;
 mod templates;
@@ -39,6 +40,7 @@ pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
 pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
+pub use rotation::{Rewrite, Sealed};
 
 use crate::config::{Config, SqliteSync};
 

@@ -74,3 +74,104 @@ fn a_missing_config_file_is_an_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/hub.yaml"));
 }
+
+/// `felhom-hub serve` as a child process, stopped with SIGTERM when dropped.
+struct Served {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    /// Starts the real binary on 127.0.0.1:0 with `env`, and waits for its address.
+    fn start(env: &[(&str, &str)]) -> Served {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = hub();
+        cmd.arg("serve")
+            .env_remove("RUST_LOG")
+            .env("HUB_SERVER__DATA_DIR", dir.path())
+            .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
+            .env("HUB_ASSETS__SEED_DIR", dir.path().join("no-seed"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("felhom-hub listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+        Served { child, base, _dir: dir }
+    }
+
+    /// Stops it gracefully and returns what it wrote to standard error.
+    fn stop(mut self) -> String {
+        use std::io::Read;
+        // SAFETY: kill(2) on the id of the child this test started.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let mut stderr = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        assert!(self.child.wait().unwrap().success(), "{stderr}");
+        stderr
+    }
+}
+
+#[tokio::test]
+async fn json_logs_carry_each_answers_request_id_route_status_and_customer() {
+    const KEY: &str = "json-log-test-global-key-0123456789";
+    let served = Served::start(&[("HUB_SERVER__LOG_FORMAT", "json"), ("HUB_API__REPORT_API_KEY", KEY)]);
+    let client = reqwest::Client::new();
+    let report = serde_json::json!({"customer_id": "kovacs", "health": "ok"});
+    let posted =
+        client.post(format!("{}/api/v1/report", served.base)).bearer_auth(KEY).json(&report).send().await.unwrap();
+    assert_eq!(posted.status(), 200);
+    let refused =
+        client.get(format!("{}/api/v1/customers/kovacs", served.base)).bearer_auth("wrong-key").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let health = client.get(format!("{}/healthz", served.base)).send().await.unwrap();
+    let id = |res: &reqwest::Response| res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let answers = [
+        (id(&posted), 200, "/api/v1/report", Some("kovacs")),
+        // Refused by the key before the path was read: the customer is not known yet.
+        (id(&refused), 401, "/api/v1/customers/{id}", None),
+        (id(&health), 200, "/healthz", None),
+    ];
+    let stderr = served.stop();
+    assert!(!stderr.contains(KEY), "the key never reaches the log");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l}")))
+        .collect();
+    for line in &lines {
+        for field in ["time", "level", "target", "message"] {
+            assert!(line.get(field).is_some(), "{field} missing: {line}");
+        }
+    }
+    for (request_id, status, route, customer) in answers {
+        let of_request: Vec<_> = lines.iter().filter(|l| l["request_id"] == request_id.as_str()).collect();
+        let finished = of_request
+            .iter()
+            .find(|l| l["message"] == "request finished")
+            .unwrap_or_else(|| panic!("no closing line for {request_id}: {stderr}"));
+        assert_eq!(finished["status"], status, "{finished}");
+        assert_eq!(finished["route"], route, "{finished}");
+        assert!(finished["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{finished}");
+        assert_eq!(finished["customer_id"].as_str(), customer, "{finished}");
+    }
+}
+
+#[test]
+fn an_unknown_log_format_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hub()
+        .arg("serve")
+        .env("HUB_SERVER__DATA_DIR", dir.path())
+        .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
+        .env("HUB_SERVER__LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server.log_format"));
+}

@@ -325,7 +325,7 @@ async fn the_database_file_holds_no_secret_in_clear() {
         assert!(!contains(secret), "the database holds {secret:?} in clear");
     }
     let store = hub.state().store();
-    assert!(store.setting("session_secret_enc").await.unwrap().unwrap().starts_with("v1:"));
+    assert!(store.setting("session_secret_enc").await.unwrap().unwrap().starts_with("v2:"));
     assert_eq!(store.setting("session_secret").await.unwrap(), None, "the hub's session secret is sealed too");
     hub.stop().await;
 }

@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod backup;
 mod cli;
 mod configs;
 mod credentials;
@@ -12,9 +13,11 @@ mod helpers;
 mod infra;
 mod jobs;
 mod legacy;
+mod metrics;
 mod notifications;
 mod openapi;
 mod postgres;
 mod recovery;
 mod report;
+mod rotate;
 mod security;
