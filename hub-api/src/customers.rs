@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::configgen::{self, CustomerOverrides, BUNDLED_TEMPLATE, TEMPLATE_NAME};
+use crate::crypto::Cipher;
 use crate::customer_secrets::{
     given_api_key, given_retrieval_password, infra_backup_context, new_api_key, new_customer_secrets,
     new_retrieval_password, open_for_config, open_tokens, seal_tokens, OpenedSecrets,
@@ -45,6 +46,12 @@ pub fn operator_audit(action: AuditAction, customer_id: &str, summary: String, i
 
 /// The row to write for `fields`, with the tokens sealed.
 pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
+    write_for(state.cipher(), customer_id, fields)
+}
+
+/// The row to write for `fields`, with the tokens sealed by `cipher` (also for the import of the
+/// original hub's data, which runs without a hub).
+pub fn write_for(cipher: &Cipher, customer_id: &str, fields: &ConfigFields) -> ConfigWrite {
     ConfigWrite {
         customer_id: customer_id.to_string(),
         display_name: fields.display_name.trim().to_string(),
@@ -56,7 +63,7 @@ pub fn to_write(state: &AppState, customer_id: &str, fields: &ConfigFields) -> C
             monitoring: fields.monitoring.clone(),
             legacy_monitoring: fields.legacy_monitoring.clone(),
         },
-        infra_tokens_enc: seal_tokens(state.cipher(), customer_id, &fields.infrastructure),
+        infra_tokens_enc: seal_tokens(cipher, customer_id, &fields.infrastructure),
     }
 }
 
@@ -275,14 +282,14 @@ pub async fn run_action(
             let (key, hash, sealed) = new_api_key(state.cipher(), customer_id);
             let audit = operator_audit(AuditAction::RotateApiKey, customer_id, "API key replaced".into(), ip);
             made.api_key = Some(key);
-            store.set_api_key(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, Some((&hash, &sealed)), None, now_ms(), &audit).await?
         }
         ConfigAction::RotateRetrievalPassword => {
             let (password, hash, sealed) = new_retrieval_password(state.cipher(), customer_id);
             let summary = "retrieval password replaced".into();
             let audit = operator_audit(AuditAction::RotateRetrievalPassword, customer_id, summary, ip);
             made.retrieval_password = Some(password);
-            store.set_retrieval_password(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, None, Some((&hash, &sealed)), now_ms(), &audit).await?
         }
     }
     Ok(made)

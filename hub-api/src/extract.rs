@@ -1,17 +1,20 @@
 //! Extractors that turn bad input into clear 4xx answers: JSON bodies whose errors name the field,
-//! and customer ids checked against the shared pattern; and the client's address.
+//! query strings read into the shared query types, and customer ids checked against the shared
+//! pattern; and the client's address.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use hub_shared::page::PageQuery;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use crate::objects_only::ObjectsOnly;
 use crate::state::AppState;
 
 /// A JSON body: 415 without a JSON content type, 413 over the body limit, 400 for malformed JSON,
@@ -25,18 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
-        }
+        require_json(req.headers())?;
         let raw = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::PayloadTooLarge(e.body_text())
@@ -49,10 +41,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON; the error names the path of the field that is wrong.
+/// 415 unless the body is declared JSON (`application/json` or `…+json`).
+pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()))
+    }
+}
+
+/// Parses JSON; the error names the path of the field that is wrong. Structs are read only from
+/// objects (see [`ObjectsOnly`]).
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(raw);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_data() {
@@ -66,17 +76,24 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// The default and the largest page of the lists read with an id cursor (events, notifications).
-pub const PAGE_DEFAULT: i64 = 50;
-pub const PAGE_MAX: i64 = 500;
+/// A query string read into one of the shared query types (`hub_shared::page::PageQuery`, …):
+/// 400 naming the parameter when it does not parse. Parameters it does not know are ignored, so a
+/// handler may read the same query string as two types (a list's filter and its page).
+pub struct ApiQuery<T>(pub T);
 
-/// The page size asked for in `limit`: [`PAGE_DEFAULT`] when absent, 400 outside 1–[`PAGE_MAX`].
-pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
-    let limit = limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be 1–{PAGE_MAX} (got {limit})")));
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Query(value) =
+            Query::<T>::from_request_parts(parts, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        Ok(ApiQuery(value))
     }
-    Ok(limit)
+}
+
+/// The page size of a list's `limit`: 400 outside 1–500.
+pub fn page_limit(page: &PageQuery) -> Result<u32, AppError> {
+    page.limit().map_err(AppError::BadRequest)
 }
 
 /// A customer id from the path, checked against `^[a-z0-9][a-z0-9-]{0,62}$` (400 otherwise).

@@ -1,5 +1,5 @@
-//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`, `backup`, `restore`,
-//! `rotate-key`.
+//! The `felhom-hub` command: `serve`, `openapi`, `hash-password`, `migrate-data`,
+//! `import-legacy`, `backup`, `restore`, `rotate-key`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -36,6 +36,19 @@ enum Command {
         /// The empty target, e.g. postgres://hub@db/hub
         #[arg(long)]
         to: String,
+    },
+    /// Import the original Go hub's SQLite database into this hub's store (as configured for
+    /// `serve`); a second run adds nothing.
+    ImportLegacy {
+        /// The old hub's database file, e.g. /data/hub.db of the Go hub
+        #[arg(long)]
+        from: PathBuf,
+        /// Read and check everything, print what would be imported, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The hub.yaml of this hub; HUB_* environment variables override it.
+        #[arg(long, env = "HUB_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Write a backup of a SQLite hub (it may be running): the database, the sealed-secrets key
     /// and the assets in one compressed file with a manifest. PostgreSQL: use pg_dump.
@@ -96,6 +109,15 @@ fn main() -> anyhow::Result<()> {
             for (table, rows) in copied.tables {
                 println!("{table}: {rows} rows");
             }
+            Ok(())
+        }
+        Command::ImportLegacy { from, dry_run, config } => {
+            let config = Config::load(config.as_deref())?;
+            let summary = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(hub_api::import_legacy::import_legacy(&config, &from, dry_run))?;
+            print!("{summary}");
             Ok(())
         }
         Command::Backup { config, to, without_key } => {

@@ -12,14 +12,14 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::openapi::{self, ApiDoc};
 use crate::routes;
 use crate::spa;
 use crate::state::AppState;
@@ -28,90 +28,9 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "felhom-hub",
-        description = "The central service of the Felhom fleet: controllers push reports and events, \
-            the operator watches and manages customers.\n\n\
-            Auth scopes: **controller** (a customer's API key as `Authorization: Bearer`, only for \
-            its own customer), **global** (`api.report_api_key` as Bearer), **operator** (the \
-            `felhom_session` cookie from `POST /api/v1/auth/login`; state-changing requests also \
-            need `X-CSRF-Token`), **retrieval password** (a customer's passphrase in \
-            `X-Retrieval-Password`, for its config and recovery bundle only), **metrics token** \
-            (`metrics.token` as Bearer, for `GET /metrics` only). Errors are \
-            `{\"ok\":false,\"code\",\"message\",\"error\"}`: `error` repeats `message`, as \
-            the original hub answered.",
-        license(name = "MIT")
-    ),
-    modifiers(&SecuritySchemes),
-    tags(
-        (name = "reports", description = "Controllers push status reports"),
-        (name = "customers", description = "The fleet and each customer's latest state and history"),
-        (name = "events", description = "Controllers post events; the operator reads the timeline"),
-        (name = "notifications", description = "Email preferences, the notification log and the legacy relay"),
-        (name = "jobs", description = "Background jobs and their last runs"),
-        (name = "auth", description = "Operator sign-in"),
-        (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
-        (name = "recovery", description = "Infra backups and disaster recovery with the retrieval password"),
-        (name = "health", description = "Liveness, readiness and Prometheus metrics"),
-        (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),
-    )
-)]
-pub struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "controller_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A customer's API key; only for that customer"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "global_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The hub's `api.report_api_key`"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "metrics_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The hub's `metrics.token`, for `GET /metrics` only"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "retrieval_password",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "X-Retrieval-Password",
-                "A customer's retrieval password (four words joined with '-'); wrong ones lock out",
-            ))),
-        );
-        components.add_security_scheme(
-            "operator_session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::auth::COOKIE_NAME,
-                "The operator's session cookie; state-changing requests also send X-CSRF-Token",
-            ))),
-        );
-    }
-}
-
 /// The API routes and the OpenAPI document that describes them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(routes::health::healthz))
         .routes(routes!(routes::metrics::get_metrics))
         .routes(routes!(routes::report::post_report))
@@ -140,7 +59,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::audit::list_audit))
         .merge(secret_routes())
         .merge(infra_push())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::finish(&mut doc);
+    (router, doc)
 }
 
 /// The routes whose answers carry a secret (credentials, the CSRF token, generated configs,

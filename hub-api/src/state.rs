@@ -5,7 +5,7 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 
 use crate::assets::AssetManager;
-use crate::auth::limiter::LoginLimiter;
+use crate::auth::limiter::SignInChecks;
 use crate::auth::{AuthState, SessionKeys};
 use crate::config::Config;
 use crate::crypto::{self, Cipher};
@@ -13,10 +13,6 @@ use crate::ingest::Ingest;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::store::Store;
-
-/// Failed sign-ins allowed per client address in [`LOGIN_WINDOW_MS`].
-pub const LOGIN_MAX_FAILURES: u32 = 5;
-pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -28,9 +24,9 @@ struct Inner {
     notifier: Notifier,
     session_keys: SessionKeys,
     cipher: Cipher,
-    login_limiter: LoginLimiter,
-    password_checks: tokio::sync::Semaphore,
+    sign_in_checks: SignInChecks,
     event_limiter: crate::ratelimit::TokenBuckets,
+    push_limits: crate::backups::PushLimits,
     leads: std::sync::atomic::AtomicBool,
     tasks: tokio_util::task::TaskTracker,
     instance_id: String,
@@ -63,9 +59,9 @@ impl AppState {
             notifier,
             session_keys,
             cipher,
-            login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
-            password_checks: tokio::sync::Semaphore::new(2),
+            sign_in_checks: SignInChecks::default(),
             event_limiter: crate::ratelimit::TokenBuckets::for_events(),
+            push_limits: crate::backups::PushLimits::default(),
             leads: std::sync::atomic::AtomicBool::new(false),
             tasks: tokio_util::task::TaskTracker::new(),
             instance_id: uuid::Uuid::new_v4().to_string(),
@@ -99,13 +95,9 @@ impl AppState {
         &self.0.cipher
     }
 
-    pub fn login_limiter(&self) -> &LoginLimiter {
-        &self.0.login_limiter
-    }
-
-    /// At most two bcrypt password checks run at once.
-    pub fn password_checks(&self) -> &tokio::sync::Semaphore {
-        &self.0.password_checks
+    /// The bcrypt checkers of operator sign-ins (see [`crate::auth::limiter`]).
+    pub fn sign_in_checks(&self) -> &SignInChecks {
+        &self.0.sign_in_checks
     }
 
     /// Takes a token of `customer_id`'s bucket for events and notify (see [`crate::ratelimit`]).
@@ -116,6 +108,11 @@ impl AppState {
             ),
             retry_after_secs,
         })
+    }
+
+    /// The slots and turns of infra backup pushes.
+    pub fn push_limits(&self) -> &crate::backups::PushLimits {
+        &self.0.push_limits
     }
 
     /// The app assets in `<data_dir>/assets/`.

@@ -22,6 +22,17 @@ pub enum AssetKind {
     Screenshot,
 }
 
+/// The query of `GET /api/v1/assets/file/{filename}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct FileQuery {
+    /// The asset's SHA-256 from the manifest. When it matches, the answer may be cached for a
+    /// year (`immutable`); otherwise the client must revalidate each time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
+}
+
 /// One asset file as the hub has it on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -61,6 +72,10 @@ pub struct AssetName<'a> {
     pub number: u32,
     pub content_type: &'static str,
 }
+
+/// The rule of [`parse_asset_name`] as a regular expression for the API document, except the
+/// slug's length (at most [`SLUG_MAX_LEN`]), which it does not count.
+pub const ASSET_NAME_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*-(logo\.svg|logo\.png|screenshot-[1-9][0-9]{0,2}\.webp)$";
 
 /// Parses an asset file name; the error says what is wrong and shows the accepted patterns.
 pub fn parse_asset_name(name: &str) -> Result<AssetName<'_>, String> {

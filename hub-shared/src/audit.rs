@@ -86,15 +86,23 @@ pub struct AuditEntry {
     pub client_ip: Option<String>,
 }
 
-/// A page of the audit log, newest first.
+/// A page of the audit log, newest first. Pass `next_before` as `before` for the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
-    /// 1-based.
-    pub page: u32,
-    pub per_page: u32,
-    pub total: u64,
+    /// The cursor of the next (older) page; `null` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// The filter of the audit log (`?customer_id=`), beside its [`crate::page::PageQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    /// Only this customer's entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 #[cfg(test)]

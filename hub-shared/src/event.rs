@@ -263,9 +263,81 @@ pub struct EventPage {
     pub next_before: Option<i64>,
 }
 
+/// The filter of the event lists (`?severity=&type=`), beside their [`crate::page::PageQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct EventQuery {
+    /// Comma-separated severities (`info,warning,error`); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Comma-separated event types; all when absent.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(rename = "type"))]
+    pub event_type: Option<String>,
+}
+
+impl EventQuery {
+    /// Only events of one severity.
+    pub fn severity(severity: Severity) -> EventQuery {
+        EventQuery { severity: Some(severity.as_str().to_string()), event_type: None }
+    }
+
+    /// The severities and types asked for (absent or empty: all); the error is
+    /// `(parameter, message)` and lists the accepted values. A list is its values joined by
+    /// commas, nothing else, as [`EventQuery::severity_pattern`] and [`EventQuery::type_pattern`]
+    /// state for the API document.
+    #[allow(clippy::type_complexity)]
+    pub fn parse(&self) -> Result<(Vec<Severity>, Vec<EventType>), (&'static str, String)> {
+        fn list<T>(s: &Option<String>, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+            match s.as_deref() {
+                None | Some("") => Ok(Vec::new()),
+                Some(s) => s.split(',').map(parse).collect(),
+            }
+        }
+        let severities = list(&self.severity, Severity::parse).map_err(|m| ("severity", m))?;
+        let types = list(&self.event_type, EventType::parse).map_err(|m| ("type", m))?;
+        Ok((severities, types))
+    }
+
+    /// The rule of `severity` as a regular expression: severities joined by commas, or nothing.
+    pub fn severity_pattern() -> String {
+        list_pattern(Severity::ALL.iter().map(|s| s.as_str()))
+    }
+
+    /// The rule of `type` as a regular expression: event types joined by commas, or nothing.
+    pub fn type_pattern() -> String {
+        list_pattern(EventType::ALL.iter().map(|t| t.as_str()))
+    }
+}
+
+fn list_pattern<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let one = format!("({})", names.collect::<Vec<_>>().join("|"));
+    format!("^({one}(,{one})*)?$")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_event_filter_parses_comma_separated_lists() {
+        let q = EventQuery { severity: Some("warning,error".into()), event_type: Some("backup_failed".into()) };
+        assert_eq!(q.parse(), Ok((vec![Severity::Warning, Severity::Error], vec![EventType::BackupFailed])));
+        assert_eq!(EventQuery::default().parse(), Ok((vec![], vec![])));
+        let empty = EventQuery { severity: Some(String::new()), event_type: Some(String::new()) };
+        assert_eq!(empty.parse(), Ok((vec![], vec![])));
+        // Only what the documented pattern allows: no blanks, no empty entries.
+        for bad in ["warning, error", "warning,", ",error", "warning,,error"] {
+            let q = EventQuery { severity: Some(bad.into()), event_type: None };
+            assert_eq!(q.parse().unwrap_err().0, "severity", "{bad:?}");
+        }
+        assert_eq!(EventQuery::severity_pattern(), "^((info|warning|error)(,(info|warning|error))*)?$");
+        let (param, msg) = EventQuery { severity: Some("critical".into()), event_type: None }.parse().unwrap_err();
+        assert_eq!(param, "severity");
+        assert!(msg.contains("info, warning, error"), "{msg}");
+        assert_eq!(EventQuery { severity: None, event_type: Some("nope".into()) }.parse().unwrap_err().0, "type");
+    }
 
     #[test]
     fn twenty_eight_types_six_hub_only() {

@@ -3,8 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 /// The periods `GET /api/v1/customers/{id}/history?period=` accepts.
+///
+/// Read through [`Period::parse`], so an unknown period is answered with the accepted ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(try_from = "String")]
 pub enum Period {
     #[serde(rename = "24h")]
     Day,
@@ -60,6 +63,24 @@ impl Period {
     }
 }
 
+impl TryFrom<String> for Period {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Period, String> {
+        Period::parse(&s)
+    }
+}
+
+/// The query of `GET /api/v1/customers/{id}/history`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct HistoryQuery {
+    /// `24h`, `7d` (default), `30d` or `90d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+}
+
 /// One chart point: averages over a bucket starting at `t`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -94,6 +115,15 @@ mod tests {
         let err = Period::parse("1y").unwrap_err();
         assert!(err.contains("24h, 7d, 30d, 90d"), "{err}");
         assert_eq!(Period::default(), Period::Week);
+    }
+
+    #[test]
+    fn periods_read_from_json_with_the_same_rule() {
+        for p in Period::ALL {
+            assert_eq!(serde_json::from_value::<Period>(serde_json::to_value(p).unwrap()).unwrap(), p);
+        }
+        let err = serde_json::from_str::<Period>("\"1y\"").unwrap_err().to_string();
+        assert!(err.contains("24h, 7d, 30d, 90d"), "{err}");
     }
 
     #[test]

@@ -70,6 +70,16 @@ impl std::fmt::Debug for ResticPasswords {
     }
 }
 
+/// The query of `GET /api/v1/infra-backup/{customer_id}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct VersionQuery {
+    /// A kept version; the newest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
 /// The snapshot a controller pushes (`POST /api/v1/infra-backup`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -93,12 +103,11 @@ impl InfraBackupIn {
         if let Err(msg) = validate::customer_id(&self.customer_id) {
             return err("customer_id", msg);
         }
-        let b64 = base64::engine::general_purpose::STANDARD;
         for (field, value) in [("controller_yaml", &self.controller_yaml), ("settings_json", &self.settings_json)] {
             if value.len() > MAX_BACKUP_BYTES {
                 return err(field, format!("{field} must be at most {MAX_BACKUP_BYTES} bytes"));
             }
-            if b64.decode(value).is_err() {
+            if !is_base64(value) {
                 return err(field, format!("{field} must be base64 (standard alphabet, padded)"));
             }
         }
@@ -165,6 +174,21 @@ impl InfraBackupIn {
         }
         Ok(())
     }
+}
+
+/// Whether `value` is standard padded base64, checked a piece at a time: a 10 MiB value is
+/// never decoded into memory whole.
+fn is_base64(value: &str) -> bool {
+    const PIECE: usize = 4 * 1024;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bytes = value.as_bytes();
+    let mut out = [0u8; PIECE / 4 * 3];
+    let pieces = bytes.len().div_ceil(PIECE);
+    bytes.len().is_multiple_of(4)
+        && bytes.chunks(PIECE).enumerate().all(|(i, piece)| {
+            // Padding may only end the whole value.
+            (i + 1 == pieces || !piece.contains(&b'=')) && b64.decode_slice(piece, &mut out).is_ok()
+        })
 }
 
 /// A stored snapshot, as returned to a restoring controller.
@@ -339,6 +363,20 @@ mod tests {
             options: "ro,bind".into(),
         });
         assert_eq!(b.validate(), Ok(()));
+    }
+
+    #[test]
+    fn base64_is_checked_piece_by_piece_as_a_whole_decode_would() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let long = b64.encode(vec![7u8; 20_000]);
+        let mut padded_inside = b64.encode(vec![7u8; 3070]); // ends in '=' at piece 1's end
+        padded_inside.push_str(&b64.encode(vec![7u8; 3000]));
+        for value in
+            ["", "eA==", "eHk=", "eHl6", long.as_str(), "eA", "e===", "eA==eA==", "###", padded_inside.as_str()]
+        {
+            assert_eq!(is_base64(value), b64.decode(value).is_ok(), "{:.20}…", value);
+        }
     }
 
     #[test]

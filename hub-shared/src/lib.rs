@@ -17,6 +17,7 @@ pub mod infra;
 pub mod job;
 pub mod lenient;
 pub mod notification;
+pub mod page;
 pub mod report;
 pub mod status;
 pub mod validate;

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// The longest customer id accepted (`^[a-z0-9][a-z0-9-]{0,62}$`).
 pub const CUSTOMER_ID_MAX_LEN: usize = 63;
+/// The rule of [`customer_id`] as a regular expression, for the API document.
+pub const CUSTOMER_ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
 
 /// Checks a customer id against `^[a-z0-9][a-z0-9-]{0,62}$`; the error says what is wrong.
 pub fn customer_id(id: &str) -> Result<(), String> {

@@ -9,10 +9,14 @@ use anyhow::Result;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use hub_shared::event::EventType;
+use hub_shared::infra::{Disk, InfraBackupIn, ResticPasswords, Stack};
+use hub_shared::notification::PreferencesIn;
 use serde_json::json;
 
 use crate::hub::{Hub, Optional};
 use crate::node::{self, Node, SimEvent};
+use crate::original::{self, Profile};
 
 /// How many requests the fleet has in flight at once.
 const IN_FLIGHT: usize = 32;
@@ -25,6 +29,8 @@ pub struct FleetOptions {
     pub backfill: Duration,
     /// Live run time; forever when `None`.
     pub duration: Option<Duration>,
+    /// Which hub's shapes the controllers speak.
+    pub profile: Profile,
 }
 
 pub type Shared = Arc<Mutex<Vec<Node>>>;
@@ -46,7 +52,7 @@ pub async fn backfill(hub: &Hub, fleet: &Shared, opts: &FleetOptions, now: DateT
     let total_steps = (opts.backfill.as_secs() / opts.interval.as_secs().max(1)) + 1;
     for (i, t) in node::steps(start, now, interval).enumerate() {
         let work = step(fleet, t.timestamp_millis(), t, false);
-        post_all(hub, work).await;
+        post_all(hub, work, opts.profile).await;
         if i % 96 == 0 {
             tracing::info!(day = i / 96, steps = total_steps, "backfilling");
         }
@@ -76,7 +82,7 @@ pub async fn live(hub: &Hub, fleet: &Shared, opts: &FleetOptions) -> Result<()> 
         let real_now = Utc::now();
         let sim_now = sim_start + chrono::Duration::from_std(elapsed.mul_f64(opts.speed)).unwrap_or_default();
         let work = step(fleet, sim_now.timestamp_millis(), real_now, true);
-        post_all(hub, work).await;
+        post_all(hub, work, opts.profile).await;
         let day = sim_now.date_naive();
         if last_day != Some(day) {
             last_day = Some(day);
@@ -119,21 +125,14 @@ fn step(fleet: &Shared, t: i64, stamp: DateTime<Utc>, live: bool) -> Vec<Work> {
     work
 }
 
-async fn post_all(hub: &Hub, work: Vec<Work>) {
+async fn post_all(hub: &Hub, work: Vec<Work>, profile: Profile) {
     futures::stream::iter(work)
         .for_each_concurrent(IN_FLIGHT, |w| async move {
             let result = match &w {
                 Work::Report(report) => hub.report(report).await,
                 Work::Event(customer_id, e) => {
-                    let body = json!({
-                        "customer_id": customer_id,
-                        "event_type": e.event_type,
-                        "severity": e.severity,
-                        "message": e.message,
-                        "details": e.details,
-                        "occurred_at": e.occurred_at,
-                    });
-                    hub.post_optional(Optional::Event, &body).await
+                    let body = original::event_body(profile, customer_id, e);
+                    hub.post_optional(Optional::Event, customer_id, &body).await
                 }
             };
             if let Err(e) = result {
@@ -146,52 +145,79 @@ async fn post_all(hub: &Hub, work: Vec<Work>) {
 /// Once a simulated day: each reporting node pushes its infra backup and notification preferences.
 async fn daily(hub: &Hub, fleet: &Shared) {
     let now = Utc::now().timestamp_millis();
-    let bodies: Vec<(serde_json::Value, serde_json::Value)> = {
+    let bodies: Vec<(String, InfraBackupIn, PreferencesIn)> = {
         let nodes = fleet.lock().expect("fleet lock");
-        nodes.iter().filter(|n| n.reports_at(now)).map(|n| (infra_backup(n), preferences(n))).collect()
+        let reporting = nodes.iter().filter(|n| n.reports_at(now));
+        reporting.map(|n| (n.customer_id.clone(), infra_backup(n), preferences(n))).collect()
     };
     futures::stream::iter(bodies)
-        .for_each_concurrent(IN_FLIGHT, |(infra, prefs)| async move {
-            if let Err(e) = hub.post_optional(Optional::InfraBackup, &infra).await {
+        .for_each_concurrent(IN_FLIGHT, |(id, infra, prefs)| async move {
+            if let Err(e) = hub.post_optional(Optional::InfraBackup, &id, &infra).await {
                 tracing::warn!(error = %e, "infra backup failed");
             }
-            if let Err(e) = hub.post_optional(Optional::Preferences, &prefs).await {
+            if let Err(e) = hub.post_optional(Optional::Preferences, &id, &prefs).await {
                 tracing::warn!(error = %e, "preferences failed");
             }
         })
         .await;
 }
 
-/// The infra-backup snapshot of a node (issue 6's shape).
-pub fn infra_backup(node: &Node) -> serde_json::Value {
+/// The infra-backup snapshot of a node.
+pub fn infra_backup(node: &Node) -> InfraBackupIn {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let settings = json!({ "hostname": node.hostname, "apps": node.apps.iter().map(|a| a.0).collect::<Vec<_>>() });
-    json!({
-        "customer_id": node.customer_id,
-        "controller_yaml": b64(&node.config_yaml),
-        "settings_json": b64(&settings.to_string()),
-        "disks": node.disks.iter().map(|d| json!({
-            "uuid": d.uuid,
-            "label": d.label,
-            "mount_point": d.mount_point,
-            "fstab_options": "defaults,noatime",
-            "bind_mounts": [],
-        })).collect::<Vec<_>>(),
-        "stacks": node.apps.iter().map(|(app, display)| json!({
-            "app": app,
-            "display_name": display,
-            "hdd_path": format!("/mnt/data/{app}"),
-        })).collect::<Vec<_>>(),
-        "restic_passwords": { "primary": format!("{}-primary", node.key), "cross_drive": format!("{}-cross", node.key) },
-    })
+    InfraBackupIn {
+        customer_id: node.customer_id.clone(),
+        controller_yaml: b64(&node.config_yaml),
+        settings_json: b64(&settings.to_string()),
+        disks: node
+            .disks
+            .iter()
+            .map(|d| Disk {
+                uuid: d.uuid.clone(),
+                label: d.label.to_string(),
+                mount_point: d.mount_point.to_string(),
+                fstab_options: "defaults,noatime".into(),
+                bind_mounts: Vec::new(),
+            })
+            .collect(),
+        stacks: node
+            .apps
+            .iter()
+            .map(|(app, display)| Stack {
+                app: app.to_string(),
+                display_name: display.to_string(),
+                hdd_path: format!("/mnt/data/{app}"),
+            })
+            .collect(),
+        restic_passwords: ResticPasswords {
+            primary: format!("{}-primary", node.key),
+            cross_drive: format!("{}-cross", node.key),
+        },
+    }
 }
 
-/// The notification preferences of a node (issue 5's shape).
-pub fn preferences(node: &Node) -> serde_json::Value {
-    json!({
-        "customer_id": node.customer_id,
-        "email": format!("owner@{}.example", node.customer_id),
-        "enabled_events": ["backup_failed", "disk_space_critical", "disk_smart_failure"],
-        "cooldown_hours": 6,
-    })
+/// The notification preferences of a node.
+pub fn preferences(node: &Node) -> PreferencesIn {
+    let enabled = [EventType::BackupFailed, EventType::DiskSpaceCritical, EventType::DiskSmartFailure];
+    PreferencesIn {
+        customer_id: node.customer_id.clone(),
+        email: format!("owner@{}.example", node.customer_id),
+        enabled_events: enabled.iter().map(|t| t.as_str().to_string()).collect(),
+        cooldown_hours: 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_bodies_pass_the_hubs_own_checks() {
+        let now = Utc::now();
+        for node in &node::fleet(42, 8, "http://127.0.0.1:1", now - chrono::Duration::days(1), now) {
+            infra_backup(node).validate().unwrap_or_else(|e| panic!("{}: {e:?}", node.customer_id));
+            preferences(node).validate().unwrap_or_else(|e| panic!("{}: {e:?}", node.customer_id));
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! The client the simulated controllers talk to the hub with. Endpoints that newer hubs add
-//! (events, infra backups, preferences) are optional: a 404 means "not there yet", logged once,
-//! and later posts to it are skipped.
+//! (events, infra backups, preferences, the legacy relay) are optional: a 404 means "not there
+//! yet", logged once, and later posts to it are skipped. A node with its own key posts with it,
+//! as controllers in the field do; the others use the global key.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,12 +27,20 @@ fn endpoint_missing(status: reqwest::StatusCode, body: &str) -> bool {
     message.is_none_or(|m| m.starts_with("no API endpoint"))
 }
 
+/// What an error answer says: the original hub's `error`, else `message`, else the body.
+pub fn error_text(body: &str) -> String {
+    let value = serde_json::from_str::<serde_json::Value>(body).ok();
+    let field = |name: &str| value.as_ref().and_then(|v| v.get(name)).and_then(|m| m.as_str()).map(str::to_string);
+    field("error").or_else(|| field("message")).unwrap_or_else(|| body.to_string())
+}
+
 /// The optional endpoints, in the order of [`Hub::missing`].
 #[derive(Debug, Clone, Copy)]
 pub enum Optional {
     Event = 0,
     InfraBackup = 1,
     Preferences = 2,
+    Notify = 3,
 }
 
 impl Optional {
@@ -39,6 +49,7 @@ impl Optional {
             Optional::Event => "/api/v1/event",
             Optional::InfraBackup => "/api/v1/infra-backup",
             Optional::Preferences => "/api/v1/preferences",
+            Optional::Notify => "/api/v1/notify",
         }
     }
 }
@@ -48,14 +59,18 @@ pub struct Hub {
     client: reqwest::Client,
     base: String,
     auth: String,
-    missing: Arc<[AtomicBool; 3]>,
+    /// Per-customer API keys, by customer id.
+    keys: Arc<HashMap<String, String>>,
+    missing: Arc<[AtomicBool; 4]>,
     pub reports: Arc<AtomicU64>,
     pub optional_posts: Arc<AtomicU64>,
+    pub retrievals: Arc<AtomicU64>,
     pub failures: Arc<AtomicU64>,
 }
 
 impl Hub {
-    pub fn new(base: &str, key: &str) -> Result<Hub> {
+    /// A client posting with `key` (the global key), or with a customer's own key from `keys`.
+    pub fn new(base: &str, key: &str, keys: HashMap<String, String>) -> Result<Hub> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)
@@ -65,11 +80,30 @@ impl Hub {
             client,
             base: base.trim_end_matches('/').to_string(),
             auth: format!("Bearer {key}"),
-            missing: Arc::new([AtomicBool::new(false), AtomicBool::new(false), AtomicBool::new(false)]),
+            keys: Arc::new(keys),
+            missing: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
             reports: Arc::default(),
             optional_posts: Arc::default(),
+            retrievals: Arc::default(),
             failures: Arc::default(),
         })
+    }
+
+    /// The `Authorization` value of `customer_id`'s posts.
+    fn auth(&self, customer_id: &str) -> String {
+        self.keys.get(customer_id).map_or_else(|| self.auth.clone(), |key| format!("Bearer {key}"))
+    }
+
+    /// One line of totals, printed when a run ends.
+    pub fn totals(&self) -> String {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "reports={} posts={} retrievals={} failures={}",
+            n(&self.reports),
+            n(&self.optional_posts),
+            n(&self.retrievals),
+            n(&self.failures)
+        )
     }
 
     /// Posts a report; an error says what the hub answered.
@@ -77,7 +111,7 @@ impl Hub {
         let resp = self
             .client
             .post(format!("{}/api/v1/report", self.base))
-            .header("authorization", &self.auth)
+            .header("authorization", self.auth(&report.customer_id))
             .json(report)
             .send()
             .await
@@ -86,14 +120,15 @@ impl Hub {
         if !status.is_success() {
             self.failures.fetch_add(1, Ordering::Relaxed);
             let body = resp.text().await.unwrap_or_default();
-            bail!("report of {} refused: {status} {body}", report.customer_id);
+            bail!("report of {} refused: {status} {}", report.customer_id, error_text(&body));
         }
         self.reports.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Posts to an optional endpoint; skipped once the hub said it does not have it.
-    pub async fn post_optional<T: Serialize>(&self, which: Optional, body: &T) -> Result<()> {
+    /// Posts for `customer_id` to an optional endpoint; skipped once the hub said it does not
+    /// have it.
+    pub async fn post_optional<T: Serialize>(&self, which: Optional, customer_id: &str, body: &T) -> Result<()> {
         let flag = &self.missing[which as usize];
         if flag.load(Ordering::Relaxed) {
             return Ok(());
@@ -101,7 +136,7 @@ impl Hub {
         let resp = self
             .client
             .post(format!("{}{}", self.base, which.path()))
-            .header("authorization", &self.auth)
+            .header("authorization", self.auth(customer_id))
             .json(body)
             .send()
             .await
@@ -119,7 +154,33 @@ impl Hub {
             return Ok(());
         }
         self.failures.fetch_add(1, Ordering::Relaxed);
-        bail!("{} refused: {status} {body}", which.path());
+        bail!("{} refused: {status} {}", which.path(), error_text(&body));
+    }
+
+    /// Fetches `customer_id`'s generated controller.yaml and its recovery bundle with the
+    /// retrieval password, as a controller being set up or restored does; returns the YAML.
+    pub async fn retrieve(&self, customer_id: &str, password: &str) -> Result<String> {
+        let mut yaml = String::new();
+        for path in [format!("/api/v1/config/{customer_id}"), format!("/api/v1/recovery/{customer_id}")] {
+            let resp = self
+                .client
+                .get(format!("{}{path}", self.base))
+                .header("x-retrieval-password", password)
+                .send()
+                .await
+                .context("cannot reach the hub")?;
+            let status = resp.status();
+            let body = resp.text().await.unwrap_or_default();
+            if !status.is_success() {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                bail!("{path} refused: {status} {}", error_text(&body));
+            }
+            if yaml.is_empty() {
+                yaml = body;
+            }
+        }
+        self.retrievals.fetch_add(1, Ordering::Relaxed);
+        Ok(yaml)
     }
 
     /// Waits until the hub answers its health check, for at most `wait`.
@@ -154,5 +215,13 @@ mod tests {
         assert!(endpoint_missing(StatusCode::METHOD_NOT_ALLOWED, ""));
         assert!(!endpoint_missing(StatusCode::NOT_FOUND, r#"{"code":"not_found","message":"unknown customer \"a\""}"#));
         assert!(!endpoint_missing(StatusCode::UNPROCESSABLE_ENTITY, ""));
+    }
+
+    #[test]
+    fn errors_are_read_in_the_original_hubs_shape_first() {
+        use super::error_text;
+        assert_eq!(error_text(r#"{"ok":false,"error":"unknown API key","message":"x"}"#), "unknown API key");
+        assert_eq!(error_text(r#"{"code":"not_found","message":"no such customer"}"#), "no such customer");
+        assert_eq!(error_text("plain text"), "plain text");
     }
 }

@@ -7,6 +7,7 @@ mod fleet;
 mod hub;
 mod load;
 mod node;
+mod original;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +53,16 @@ enum Command {
         /// Where the controller side listens (`controller_url = http://ADDR/c/<id>`).
         #[arg(long, default_value = "127.0.0.1:0")]
         controller_listen: SocketAddr,
+        /// Which hub the controllers are built for: this one, or the original Go hub.
+        #[arg(long, value_enum, default_value = "current")]
+        profile: original::Profile,
+        /// A JSON file of customers' own credentials (`{"sim-0000": {"api_key": "…",
+        /// "retrieval_password": "…"}}`): those nodes post with their key and fetch their config.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+        /// Exit with an error when the hub refused anything (for end-to-end tests).
+        #[arg(long)]
+        fail_on_error: bool,
     },
     /// Post reports (or GET paths) with many connections for a while; prints one result line.
     Load {
@@ -101,9 +112,27 @@ fn main() -> Result<()> {
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Command::Run { url, key, nodes, seed, interval, speed, duration, backfill, controller_listen } => {
-            let opts = fleet::FleetOptions { nodes, seed, interval, speed, backfill, duration };
-            rt.block_on(run(url, key, controller_listen, opts))
+        Command::Run {
+            url,
+            key,
+            nodes,
+            seed,
+            interval,
+            speed,
+            duration,
+            backfill,
+            controller_listen,
+            profile,
+            credentials,
+            fail_on_error,
+        } => {
+            let opts = fleet::FleetOptions { nodes, seed, interval, speed, backfill, duration, profile };
+            let credentials = credentials.as_deref().map(original::read_credentials).transpose()?.unwrap_or_default();
+            let hub = rt.block_on(run(url, key, controller_listen, opts, credentials))?;
+            println!("hub-sim: {}", hub.totals());
+            let failures = hub.failures.load(std::sync::atomic::Ordering::Relaxed);
+            anyhow::ensure!(!fail_on_error || failures == 0, "the hub refused {failures} requests");
+            Ok(())
         }
         Command::Load { url, key, connections, duration, nodes, paths, seed } => {
             let opts = load::LoadOptions { url, key, connections, duration, nodes, paths, seed };
@@ -126,7 +155,13 @@ fn main() -> Result<()> {
     }
 }
 
-async fn run(url: String, key: String, controller_listen: SocketAddr, opts: fleet::FleetOptions) -> Result<()> {
+async fn run(
+    url: String,
+    key: String,
+    controller_listen: SocketAddr,
+    opts: fleet::FleetOptions,
+    credentials: std::collections::HashMap<String, original::Credential>,
+) -> Result<hub::Hub> {
     let listener = tokio::net::TcpListener::bind(controller_listen)
         .await
         .with_context(|| format!("cannot listen on {controller_listen}"))?;
@@ -136,8 +171,13 @@ async fn run(url: String, key: String, controller_listen: SocketAddr, opts: flee
     let app = controller::router(fleet.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     tracing::info!(nodes = opts.nodes, controller_side = %base, "hub-sim fleet ready");
-    let hub = hub::Hub::new(&url, &key)?;
+    let keys = credentials.iter().filter_map(|(id, c)| Some((id.clone(), c.api_key.clone()?))).collect();
+    let hub = hub::Hub::new(&url, &key, keys)?;
     hub.wait_ready(Duration::from_secs(60)).await?;
+    if opts.profile == original::Profile::Original {
+        original::start_up(&hub, &fleet, &credentials).await;
+    }
     fleet::backfill(&hub, &fleet, &opts, now).await?;
-    fleet::live(&hub, &fleet, &opts).await
+    fleet::live(&hub, &fleet, &opts).await?;
+    Ok(hub)
 }

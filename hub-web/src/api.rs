@@ -10,9 +10,10 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use hub_shared::auth::{LoginRequest, SessionInfo};
 use hub_shared::customer::{CustomerDetail, CustomerList};
-use hub_shared::history::{History, Period};
+use hub_shared::history::{History, HistoryQuery, Period};
 use hub_shared::ApiError;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 // Customer configs, credentials, infra backups and the audit log.
 mod configs;
@@ -93,6 +94,24 @@ async fn fetch(request: Result<Request, gloo_net::Error>, on_401: On401) -> Resu
     Err(error)
 }
 
+/// The `name=value` pairs of one of the shared query types (`hub_shared::page::PageQuery`, …), so
+/// that parameter names are spelled once, in hub-shared. Absent values are left out.
+fn query_pairs<T: Serialize>(params: &T) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(params) else { return Vec::new() };
+    map.into_iter()
+        .filter_map(|(name, value)| match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some((name, s)),
+            other => Some((name, other.to_string())),
+        })
+        .collect()
+}
+
+/// Adds a shared query type's parameters to a request.
+fn with_query<T: Serialize>(builder: RequestBuilder, params: &T) -> RequestBuilder {
+    builder.query(query_pairs(params).iter().map(|(name, value)| (name.as_str(), value)))
+}
+
 /// Checks an id before it goes into a URL path, with the same rule as the server.
 fn customer_path(id: &str) -> Result<String, ApiError> {
     hub_shared::validate::customer_id(id).map_err(|m| ApiError::new("invalid_field", m))?;
@@ -135,5 +154,29 @@ pub async fn get_customer(id: &str) -> Result<CustomerDetail, ApiError> {
 /// `GET /api/v1/customers/{id}/history?period=`
 pub async fn get_history(id: &str, period: Period) -> Result<History, ApiError> {
     let url = format!("{}/history", customer_path(id)?);
-    send(Request::get(&url).query([("period", period.as_str())]).build(), On401::SignIn).await
+    send(with_query(Request::get(&url), &HistoryQuery { period: Some(period) }).build(), On401::SignIn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use hub_shared::event::{EventQuery, Severity};
+    use hub_shared::page::PageQuery;
+
+    use super::*;
+
+    /// The query string a shared query type makes, its pairs in name order.
+    fn text<T: Serialize>(params: &T) -> String {
+        let mut pairs = query_pairs(params);
+        pairs.sort();
+        pairs.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("&")
+    }
+
+    #[test]
+    fn queries_use_the_shared_names_and_leave_out_what_is_absent() {
+        assert_eq!(text(&PageQuery { limit: Some(50), before: Some(7) }), "before=7&limit=50");
+        assert_eq!(text(&PageQuery::default()), "");
+        let query = EventQuery { event_type: Some("backup_failed".into()), ..EventQuery::severity(Severity::Error) };
+        assert_eq!(text(&query), "severity=error&type=backup_failed");
+        assert_eq!(text(&HistoryQuery { period: Some(Period::Day) }), "period=24h");
+    }
 }

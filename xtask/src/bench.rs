@@ -4,9 +4,8 @@
 //! between markers, keeping the notes around it. A benchmark, not a test: nothing fails on speed.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::root;
+use crate::server::Server;
 
 const KEY: &str = "bench-report-key-0123456789abcdef";
 const BEGIN: &str = "<!-- bench:begin -->";
@@ -25,48 +25,6 @@ struct Plan {
     read_secs: u64,
     nodes: usize,
     days: u32,
-}
-
-/// A child process killed when dropped, so a failing bench leaves nothing running.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `cmd` and waits for its "listening on http://ADDR" line.
-    fn start(mut cmd: Command) -> Result<Server> {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut child = cmd.spawn().with_context(|| format!("cannot start {cmd:?}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("listening on http://") {
-                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                bail!("{cmd:?} did not say where it listens within 60 s");
-            }
-        };
-        Ok(Server { child, url })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 /// Resident memory of a process in KiB, from /proc/<pid>/status.

@@ -4,8 +4,10 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod bench;
+mod contract;
 mod deploy;
 mod pg;
+mod server;
 mod tools;
 mod web;
 
@@ -21,6 +23,14 @@ fn main() -> Result<()> {
     match task {
         "run" => run(rest),
         "test" => test(rest),
+        "contract" => {
+            let outcome = contract::run()?;
+            println!("{} passed, {} failed", outcome.passed, outcome.failed.len());
+            if !outcome.failed.is_empty() {
+                bail!("failed: {}", outcome.failed.join(", "));
+            }
+            Ok(())
+        }
         "bench" => bench::bench(rest),
         "test-postgres" => {
             let mut tally = Tally::default();
@@ -42,6 +52,7 @@ fn main() -> Result<()> {
                  test           every check: fmt, clippy, wasm build, deployment files, unit, integration and browser tests\n\
                  bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
                  test-postgres  only the integration suite against a private PostgreSQL cluster\n\
+                 contract       only the API contract checks (validator, generated clients, schemathesis)\n\
                  openapi        rewrite openapi.json from the code\n\
                  check-deploy   only the deployment files: manifests against the Kubernetes schemas, hadolint\n\
                  dist           build the release binary with the web app embedded"
@@ -259,6 +270,15 @@ fn test(_args: &[String]) -> Result<()> {
         Ok(false) if tally.failed > before => {}
         Ok(false) => failures.push("cargo test (PostgreSQL)".into()),
         Err(e) => step(&mut failures, "PostgreSQL test cluster", Err(e)),
+    }
+    // The API contract against a live hub (the debug felhom-hub the tests built).
+    match contract::run() {
+        Ok(outcome) => {
+            tally.passed += outcome.passed;
+            tally.failed += outcome.failed.len() as u64;
+            failures.extend(outcome.failed);
+        }
+        Err(e) => step(&mut failures, "contract", Err(e)),
     }
     println!();
     if !failures.is_empty() {

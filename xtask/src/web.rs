@@ -28,10 +28,16 @@ fn cargo_bin_dir() -> PathBuf {
     var("CARGO_INSTALL_ROOT").or_else(|| var("CARGO_HOME")).unwrap_or_else(|| home().join(".cargo")).join("bin")
 }
 
-/// The machine-wide npm prefix of the pinned binaryen.
-fn npm_dir() -> PathBuf {
+/// The machine-wide folder of the project's tools: `$XDG_CACHE_HOME/felhom-hub`, else
+/// `~/.cache/felhom-hub`.
+pub fn cache_dir() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
-    cache.join("felhom-hub/npm")
+    cache.join("felhom-hub")
+}
+
+/// The machine-wide npm prefix of the pinned binaryen (and the contract test's npm packages).
+pub fn npm_dir() -> PathBuf {
+    cache_dir().join("npm")
 }
 
 /// The user's home; without one, the clone's `target/tools` (the tools are then per clone).

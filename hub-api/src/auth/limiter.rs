@@ -1,61 +1,133 @@
-//! Limits sign-in attempts per client address: an attempt counts as a failure from the moment it
-//! starts (so a burst of concurrent guesses is counted before any password is checked) and is
-//! forgiven when it succeeds. After `max_failures` in a window the address waits. IPv6 clients
-//! are counted per /64, the block one home or host usually has.
+//! Operator sign-ins, limited:
+//! - Failures are counted per client address (an IPv6 address by its /64) in the database, so
+//!   every replica sees them: an attempt is counted as a failure before its password is checked
+//!   (concurrent guesses are counted first) and forgiven when it succeeds. After
+//!   [`MAX_FAILURES`] within [`WINDOW_MS`] the address waits out the window. Nothing is kept in
+//!   memory per address but the checks in flight.
+//! - bcrypt is slow on purpose, so checks are bounded and fair: [`CHECKERS`] at once, one per
+//!   address, at most [`MAX_WAITING`] waiting (more are refused at once). One more checker is
+//!   kept for addresses the operator signed in from before (for [`KNOWN_FOR_MS`]), so a flood
+//!   of sign-ins from other addresses cannot keep the operator out.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::store::LockSchedule;
+
+/// Failed sign-ins allowed per address within [`WINDOW_MS`].
+pub const MAX_FAILURES: i64 = 5;
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// bcrypt checks at once for any address.
+pub const CHECKERS: usize = 2;
+/// Sign-ins waiting for a checker; past this, new ones from unknown addresses are refused.
+pub const MAX_WAITING: usize = 16;
+/// How long an address the operator signed in from stays known.
+pub const KNOWN_FOR_MS: i64 = 90 * 24 * 3600 * 1000;
+
+/// The subject of an address's failed sign-ins in `recovery_attempts`.
+pub fn subject(address: &str) -> String {
+    format!("login:{address}")
+}
+
+/// The lock-out after failed sign-ins: the rest of the window.
+pub fn locks() -> LockSchedule {
+    LockSchedule { first: MAX_FAILURES, steps: vec![WINDOW_MS] }
+}
+
+/// The bcrypt checkers and who waits for them.
 #[derive(Debug)]
-pub struct LoginLimiter {
-    max_failures: u32,
-    window_ms: i64,
-    failures: Mutex<HashMap<IpAddr, (u32, i64)>>,
+pub struct SignInChecks {
+    general: Arc<Semaphore>,
+    reserved: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    in_flight: Mutex<HashSet<String>>,
 }
 
-/// The address a limit applies to: IPv4 as it is, IPv6 by its /64 prefix.
-pub fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut seg = v6.segments();
-                seg[4..].fill(0);
-                IpAddr::V6(seg.into())
+impl Default for SignInChecks {
+    fn default() -> Self {
+        SignInChecks {
+            general: Arc::new(Semaphore::new(CHECKERS)),
+            reserved: Arc::new(Semaphore::new(1)),
+            waiting: AtomicUsize::new(0),
+            in_flight: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+/// A checker held for one address's sign-in; let go when dropped.
+#[derive(Debug)]
+pub struct Checker<'a> {
+    checks: &'a SignInChecks,
+    address: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Checker<'_> {
+    fn drop(&mut self) {
+        self.checks.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.address);
+    }
+}
+
+/// Leaves the count of waiting sign-ins however the wait ends.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Forgets an address that was let in to wait but never got a checker.
+struct InFlight<'a> {
+    checks: &'a SignInChecks,
+    address: Option<String>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(address) = self.address.take() {
+            self.checks.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&address);
+        }
+    }
+}
+
+impl SignInChecks {
+    /// Waits for a checker for a sign-in from `address` (`known`: the operator signed in from it
+    /// before); `Err` with the reason when it may not wait.
+    pub async fn enter(&self, address: &str, known: bool) -> Result<Checker<'_>, &'static str> {
+        if !self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(address.to_string()) {
+            return Err("a sign-in from this address is being checked already");
+        }
+        let mut in_flight = InFlight { checks: self, address: Some(address.to_string()) };
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiting);
+        if waiting >= MAX_WAITING && !known {
+            return Err("too many sign-ins are being checked; try again shortly");
+        }
+        let permit = if known {
+            tokio::select! {
+                p = self.general.clone().acquire_owned() => p,
+                p = self.reserved.clone().acquire_owned() => p,
             }
-        },
-    }
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window_ms: i64) -> Self {
-        Self { max_failures, window_ms, failures: Mutex::new(HashMap::new()) }
-    }
-
-    /// Starts an attempt from `ip` at `now` (ms): `Err(retry_after_secs)` while the address is
-    /// locked out, else the attempt is counted as a failure until [`LoginLimiter::succeeded`].
-    pub fn begin(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
-        let key = limit_key(ip);
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, start)| now - *start < self.window_ms);
+        } else {
+            self.general.clone().acquire_owned().await
         }
-        let entry = map.entry(key).or_insert((0, now));
-        if now - entry.1 >= self.window_ms {
-            *entry = (0, now);
-        }
-        if entry.0 >= self.max_failures {
-            return Err(((entry.1 + self.window_ms - now) / 1000).max(1));
-        }
-        entry.0 += 1;
-        Ok(())
+        .map_err(|_| "the hub is shutting down")?;
+        in_flight.address = None;
+        Ok(Checker { checks: self, address: address.to_string(), _permit: permit })
     }
 
-    /// The attempt from `ip` succeeded: its address starts afresh.
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&limit_key(ip));
+    /// The checkers any address may use (tests hold them to see a flood).
+    pub fn general(&self) -> &Arc<Semaphore> {
+        &self.general
+    }
+
+    /// Sign-ins waiting for a checker.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
     }
 }
 
@@ -63,39 +135,35 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn locks_out_after_the_limit_and_forgives_after_the_window() {
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let l = LoginLimiter::new(3, 60_000);
-        for t in 0..3 {
-            assert!(l.begin(ip, t).is_ok());
+    #[tokio::test]
+    async fn one_check_per_address_and_a_bounded_queue_with_room_for_the_operator() {
+        let checks = Arc::new(SignInChecks::default());
+        let first = checks.enter("198.51.100.1", false).await.unwrap();
+        assert!(checks.enter("198.51.100.1", false).await.is_err(), "one at a time per address");
+        let _second = checks.enter("198.51.100.2", false).await.unwrap();
+        // Both checkers busy: others wait, up to MAX_WAITING.
+        let mut waiters = Vec::new();
+        for i in 0..MAX_WAITING {
+            let checks = checks.clone();
+            waiters.push(tokio::spawn(async move { checks.enter(&format!("203.0.113.{i}"), false).await.is_ok() }));
         }
-        assert_eq!(l.begin(ip, 1000), Err(59));
-        assert!(l.begin("10.0.0.2".parse().unwrap(), 1000).is_ok());
-        assert!(l.begin(ip, 60_001).is_ok());
-    }
-
-    #[test]
-    fn concurrent_attempts_count_before_they_finish() {
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let l = LoginLimiter::new(3, 60_000);
-        // Three attempts in flight at once, none finished: the fourth waits.
-        for _ in 0..3 {
-            assert!(l.begin(ip, 0).is_ok());
+        while checks.waiting() < MAX_WAITING {
+            tokio::task::yield_now().await;
         }
-        assert!(l.begin(ip, 0).is_err());
-    }
-
-    #[test]
-    fn success_forgives_and_ipv6_counts_per_64() {
-        let l = LoginLimiter::new(2, 60_000);
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        assert!(l.begin(a, 0).is_ok());
-        assert!(l.begin(b, 0).is_ok());
-        assert!(l.begin(a, 0).is_err(), "same /64");
-        l.succeeded(b);
-        assert!(l.begin(a, 0).is_ok());
-        assert!(l.begin("2001:db8:1:3::1".parse().unwrap(), 0).is_ok(), "another /64");
+        assert_eq!(
+            checks.enter("192.0.2.9", false).await.unwrap_err(),
+            "too many sign-ins are being checked; try again shortly"
+        );
+        // A known address gets the kept checker at once.
+        let operator = tokio::time::timeout(std::time::Duration::from_secs(5), checks.enter("192.0.2.1", true)).await;
+        let operator = operator.expect("not kept waiting").unwrap();
+        drop(first);
+        drop(_second);
+        drop(operator);
+        for w in waiters {
+            assert!(w.await.unwrap());
+        }
+        assert_eq!(checks.waiting(), 0);
+        assert!(checks.in_flight.lock().unwrap().is_empty());
     }
 }

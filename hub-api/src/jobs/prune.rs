@@ -51,6 +51,7 @@ impl Job for Prune {
         let runs = store.prune_runs(before).await?;
         let now_ms = now.timestamp_millis();
         let attempts = store.prune_attempts(now_ms - crate::retrieval::FORGET_AFTER_MS, now_ms).await?;
+        store.prune_sign_in_addresses(now_ms - crate::auth::limiter::KNOWN_FOR_MS).await?;
         Ok(format!(
             "deleted {} reports, {} events, {} notification log entries, {} failed retrievals, {runs} job runs, \
              {attempts} retrieval attempt records",

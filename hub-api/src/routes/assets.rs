@@ -5,23 +5,22 @@
 use std::io::SeekFrom;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest};
+use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest, FileQuery};
 use hub_shared::ApiError;
-use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
-use utoipa::IntoParams;
 use utoipa_axum::router::{UtoipaMethodRouter, UtoipaMethodRouterExt};
 
 use crate::assets::conditional::{self, ByteRange};
 use crate::assets::content;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// The largest asset the operator may upload.
@@ -47,7 +46,6 @@ pub fn file_routes(routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<A
     responses(
         (status = 200, body = AssetManifest, headers(("ETag" = String, description = "Weak; changes with any name or hash"))),
         (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
-        (status = 401, body = ApiError),
     )
 )]
 pub async fn get_manifest(State(state): State<AppState>, _any_caller: Caller, headers: HeaderMap) -> Response {
@@ -62,13 +60,6 @@ pub async fn get_manifest(State(state): State<AppState>, _any_caller: Caller, he
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     (cache, Json(manifest.to_dto())).into_response()
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct FileQuery {
-    /// The asset's SHA-256 from the manifest. When it matches, the answer may be cached for a
-    /// year (`immutable`); otherwise the client must revalidate each time.
-    pub v: Option<String>,
 }
 
 /// Download one asset.
@@ -88,7 +79,6 @@ pub struct FileQuery {
         (status = 206, description = "The requested byte range",
             content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), headers(("Content-Range" = String))),
         (status = 304, description = "Unchanged"),
-        (status = 401, body = ApiError),
         (status = 404, description = "Not an asset name, or no such asset", body = ApiError),
         (status = 416, description = "The range lies outside the file", body = ApiError),
     )
@@ -97,7 +87,7 @@ pub async fn get_file(
     State(state): State<AppState>,
     _any_caller: Caller,
     name: std::result::Result<Path<String>, PathRejection>,
-    query: std::result::Result<Query<FileQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<FileQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let not_found = || AppError::NotFound("no such asset; see /api/v1/assets/manifest for the names".into());
@@ -109,7 +99,7 @@ pub async fn get_file(
     let info = &open.info;
     let etag = format!("\"{}\"", info.sha256);
     let last_modified = conditional::http_date(info.modified_at);
-    let versioned = query.ok().and_then(|Query(q)| q.v).is_some_and(|v| v == info.sha256);
+    let versioned = query.v.is_some_and(|v| v == info.sha256);
     let mut out = HeaderMap::new();
     out.insert(header::ETAG, header_value(&etag));
     out.insert(header::LAST_MODIFIED, header_value(&last_modified));
@@ -163,23 +153,24 @@ pub struct AssetFile(Vec<u8>);
 
 /// Upload or replace an asset (operator).
 ///
-/// The raw file is the body, with the content type its name implies (`image/svg+xml`,
-/// `image/png` or `image/webp`), at most 2 MiB. The content must match the type (magic bytes;
-/// an SVG may not contain scripts, event handlers, `javascript:` links or foreign objects). The
-/// file is written atomically and is in the manifest as soon as this answers.
+/// The raw file is the body, sent as `application/octet-stream` or as the type its name implies
+/// (`image/svg+xml`, `image/png` or `image/webp`), at most 2 MiB; the name decides the type. The
+/// content must match the type (magic bytes; an SVG may not contain scripts, event handlers,
+/// `javascript:` links or foreign objects). The file is written atomically and is in the
+/// manifest as soon as this answers.
 #[utoipa::path(
     put, path = "/api/v1/assets/file/{filename}", tag = "assets",
     params(("filename" = String, Path, description = "`{slug}-logo.svg`, `{slug}-logo.png` or `{slug}-screenshot-{N}.webp`")),
-    request_body(content((AssetFile = "image/svg+xml"), (AssetFile = "image/png"), (AssetFile = "image/webp")), description = "The file's bytes"),
+    request_body(content = AssetFile, content_type = "application/octet-stream",
+        description = "The file's bytes; `Content-Type` may also be the image type its name implies"),
     security(("operator_session" = [])),
     responses(
         (status = 200, description = "Replaced", body = AssetInfo),
         (status = 201, description = "Created", body = AssetInfo),
         (status = 400, description = "Not an asset name; the message shows the patterns", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 413, description = "Larger than 2 MiB", body = ApiError),
-        (status = 415, description = "The Content-Type does not match the name", body = ApiError),
+        (status = 415, description = "The Content-Type is neither `application/octet-stream` nor the type of the name", body = ApiError),
         (status = 422, description = "The content is empty, not of its type, or an unsafe SVG", body = ApiError),
     )
 )]
@@ -195,10 +186,9 @@ pub async fn put_file(
     let expected = parse_asset_name(&name).map_err(|e| AppError::BadRequest(format!("filename: {e}")))?.content_type;
     let sent = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let sent = sent.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if sent != expected {
+    if sent != expected && sent != "application/octet-stream" {
         return Err(AppError::UnsupportedMediaType(format!(
-            "{name} must be sent as Content-Type: {expected} (got {:?})",
-            sent
+            "{name} must be sent as Content-Type: {expected} or application/octet-stream (got {sent:?})"
         )));
     }
     let body = body.map_err(|e| {
@@ -222,7 +212,6 @@ pub async fn put_file(
     responses(
         (status = 204, description = "Deleted; gone from the manifest"),
         (status = 400, description = "Not an asset name", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No such asset", body = ApiError),
     )

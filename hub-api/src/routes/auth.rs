@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -12,9 +12,10 @@ use hub_shared::auth::{LoginRequest, SessionInfo};
 use hub_shared::ApiError;
 
 use crate::auth::session::{OPEN_SESSION, SESSION_TTL_MS};
-use crate::auth::{Caller, COOKIE_NAME};
+use crate::auth::{limiter, Caller, COOKIE_NAME};
 use crate::error::{AppError, Result};
 use crate::extract::{client_ip, ApiJson};
+use crate::retrieval::address_key;
 use crate::state::AppState;
 
 fn served_over_tls(state: &AppState, headers: &HeaderMap) -> bool {
@@ -25,8 +26,10 @@ fn served_over_tls(state: &AppState, headers: &HeaderMap) -> bool {
 /// Sign in with the operator password.
 ///
 /// Sets the session cookie (HttpOnly, SameSite=Lax, Secure over TLS, 7 days) and answers with
-/// the CSRF token to send in `X-CSRF-Token`. Five failures from one address within 15 minutes
-/// lock that address out for the rest of the window (429).
+/// the CSRF token to send in `X-CSRF-Token`. Five failures from one address (an IPv6 /64)
+/// within 15 minutes lock that address out for 15 minutes (429), on every replica. Two passwords
+/// are checked at a time, one per address, with 16 waiting at most (429 beyond); one more check
+/// is kept for addresses the operator signed in from before.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -34,8 +37,7 @@ fn served_over_tls(state: &AppState, headers: &HeaderMap) -> bool {
         (status = 200, description = "Signed in; sets the `felhom_session` cookie", body = SessionInfo),
         (status = 401, description = "Wrong password", body = ApiError),
         (status = 404, description = "The hub runs without a password", body = ApiError),
-        (status = 422, body = ApiError),
-        (status = 429, description = "Too many failed attempts", body = ApiError),
+        (status = 429, description = "Too many failed attempts, or too many sign-ins being checked; see Retry-After", body = ApiError),
     )
 )]
 pub async fn login(
@@ -50,24 +52,39 @@ pub async fn login(
     }
     let ip = client_ip(&state, &headers, peer);
     let now = chrono::Utc::now().timestamp_millis();
-    if let Err(retry) = state.login_limiter().begin(ip, now) {
-        let mut response =
-            AppError::TooManyRequests(format!("too many failed sign-ins; try again in {retry} s")).into_response();
-        response.headers_mut().insert("retry-after", HeaderValue::from(retry));
-        return Ok(response);
-    }
+    let store = state.store();
+    let address = address_key(ip);
+    let subject = limiter::subject(&address);
+    // Counted as a failure before the password is checked, forgiven if it is right.
+    let Some(counted) = store.count_failure(&subject, "", now, now - limiter::WINDOW_MS, &limiter::locks()).await?
+    else {
+        let until = store.attempts(&subject).await?.map_or(0, |a| a.locked_until);
+        let retry = ((until - now + 999) / 1000).max(1) as u64;
+        return Err(AppError::RateLimited {
+            message: format!("too many failed sign-ins; try again in {retry} s"),
+            retry_after_secs: retry,
+        });
+    };
+    let known = store.sign_in_address_known(&address, now - limiter::KNOWN_FOR_MS).await?;
+    let checker = match state.sign_in_checks().enter(&address, known).await {
+        Ok(checker) => checker,
+        Err(busy) => {
+            store.uncount_failure(&subject, &counted, now).await?;
+            return Err(AppError::RateLimited { message: busy.to_string(), retry_after_secs: 5 });
+        }
+    };
     let hash = state.config().raw.auth.password_hash.clone();
     let password = body.value.password;
-    // bcrypt is slow on purpose; a few checks at a time keep a flood from starving the hub.
-    let _permit = state.password_checks().acquire().await.map_err(|e| AppError::Internal(e.into()))?;
     let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
+    drop(checker);
     if !ok {
-        tracing::warn!(%ip, "failed operator sign-in");
+        tracing::warn!(%ip, failures = counted.failures, "failed operator sign-in");
         return Err(AppError::Unauthorized("wrong password".into()));
     }
-    state.login_limiter().succeeded(ip);
+    store.clear_attempts(&subject).await?;
+    store.remember_sign_in_address(&address, now).await?;
     let sid = uuid::Uuid::new_v4().simple().to_string();
     let expires = now + SESSION_TTL_MS;
     state.store().create_session(&sid, now, expires).await?;
@@ -118,7 +135,6 @@ pub async fn get_session(State(state): State<AppState>, caller: Result<Caller, A
     security(("operator_session" = [])),
     responses(
         (status = 200, body = hub_shared::auth::Ok),
-        (status = 401, body = ApiError),
         (status = 403, description = "CSRF token missing or invalid, or not an operator", body = ApiError),
     )
 )]

@@ -28,7 +28,6 @@ use crate::state::AppState;
     responses(
         (status = 200, body = CustomerConfig),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -52,7 +51,6 @@ pub async fn block_config(
     responses(
         (status = 200, body = CustomerConfig),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -77,7 +75,6 @@ pub async fn unblock_config(
     responses(
         (status = 200, description = "`api_key` is set", body = Credentials),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -100,7 +97,6 @@ pub async fn rotate_api_key(
     responses(
         (status = 200, description = "`retrieval_password` is set", body = Credentials),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -156,7 +152,6 @@ pub async fn set_credentials(
     responses(
         (status = 200, body = RevealedCredentials),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -197,9 +192,8 @@ fn hub_url(state: &AppState) -> &str {
     params(("customer_id" = String, Path, description = "Customer id")),
     security(("operator_session" = [])),
     responses(
-        (status = 200, description = "YAML", content_type = "text/yaml", body = String),
+        (status = 200, description = "The controller.yaml with the API key and session secret masked, as YAML text", content_type = "text/yaml", body = serde_json::Value),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -224,7 +218,6 @@ pub async fn preview_config(
     responses(
         (status = 201, description = "Created; the credentials are shown only now", body = ConfigCreated),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "The customer never reported", body = ApiError),
         (status = 409, description = "A config exists already", body = ApiError),
@@ -283,7 +276,6 @@ pub fn fields_from_report(customer_id: &str, hostname: Option<&str>, controller_
     responses(
         (status = 200, body = CustomerConfig),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )

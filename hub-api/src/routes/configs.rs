@@ -26,7 +26,6 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "Created; the credentials are shown only now", body = ConfigCreated),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 409, description = "A config with this customer_id exists", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -58,7 +57,6 @@ pub async fn create_config(
     security(("operator_session" = [])),
     responses(
         (status = 200, body = ConfigList),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
@@ -76,7 +74,6 @@ pub async fn list_configs(State(state): State<AppState>, caller: Caller) -> Resu
     responses(
         (status = 200, body = CustomerConfig),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )
@@ -99,7 +96,6 @@ pub async fn get_config(
     responses(
         (status = 200, body = CustomerConfig),
         (status = 400, description = "Malformed id or JSON", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -129,7 +125,6 @@ pub async fn update_config(
     responses(
         (status = 200, body = hub_shared::auth::Ok),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
         (status = 404, description = "No config for this customer", body = ApiError),
     )

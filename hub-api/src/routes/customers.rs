@@ -3,17 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use hub_shared::customer::{CustomerDetail, CustomerList};
-use hub_shared::history::{History, HistoryPoint, Period};
+use hub_shared::history::{History, HistoryPoint, HistoryQuery};
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::CustomerId;
+use crate::extract::{ApiQuery, CustomerId};
 use crate::fleet::summarize;
 use crate::state::AppState;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
@@ -30,7 +28,6 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
     security(("operator_session" = []), ("global_key" = [])),
     responses(
         (status = 200, body = CustomerList),
-        (status = 401, body = ApiError),
         (status = 403, description = "A customer's key", body = ApiError),
     )
 )]
@@ -74,7 +71,6 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     responses(
         (status = 200, body = CustomerDetail),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "Neither configured nor ever reported", body = ApiError),
     )
@@ -103,12 +99,6 @@ pub async fn get_customer(
     Ok(Json(CustomerDetail { summary, report, generated_at, stale_threshold_secs: stale_ms / 1000 }))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct HistoryQuery {
-    /// `24h`, `7d` (default), `30d` or `90d`.
-    pub period: Option<String>,
-}
-
 /// History of CPU, memory and fullest-disk use, averaged into chart points.
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}/history", tag = "customers",
@@ -117,7 +107,6 @@ pub struct HistoryQuery {
     responses(
         (status = 200, body = History),
         (status = 400, description = "Malformed id or unknown period; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "Neither configured nor ever reported", body = ApiError),
     )
@@ -126,14 +115,10 @@ pub async fn get_history(
     State(state): State<AppState>,
     caller: Caller,
     CustomerId(id): CustomerId,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<History>> {
     caller.require_read(&id)?;
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let period = match query.period.as_deref() {
-        None | Some("") => Period::default(),
-        Some(p) => Period::parse(p).map_err(AppError::BadRequest)?,
-    };
+    let period = query.period.unwrap_or_default();
     let (config, reported) = tokio::try_join!(state.store().config(&id), state.store().has_reported(&id))?;
     if config.is_none() && !reported {
         return Err(AppError::NotFound(format!("no customer {id:?}")));

@@ -1,16 +1,15 @@
 //! Events: controllers post them (`POST /api/v1/event`), the operator reads them per customer
 //! or fleet-wide, newest first with a cursor.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
-use hub_shared::event::{EventAccepted, EventIn, EventOut, EventPage, EventType, Severity};
+use hub_shared::event::{EventAccepted, EventIn, EventOut, EventPage, EventQuery};
+use hub_shared::page::{next_before, PageQuery};
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::{page_limit, ApiJson, CustomerId};
+use crate::extract::{page_limit, ApiJson, ApiQuery, CustomerId};
 use crate::state::AppState;
 use crate::store::{EventFilter, EventRow, NewEvent};
 
@@ -27,7 +26,6 @@ use crate::store::{EventFilter, EventRow, NewEvent};
     responses(
         (status = 200, description = "Stored", body = EventAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
         (status = 413, description = "Body over 1 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
@@ -63,42 +61,18 @@ pub async fn post_event(
     Ok(Json(EventAccepted { ok: true, id }))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct EventQuery {
-    /// Comma-separated severities (`info,warning,error`); all when absent.
-    pub severity: Option<String>,
-    /// Comma-separated event types; all when absent.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub event_type: Option<String>,
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<i64>,
-    /// Only events with an id below this (the previous page's `next_before`).
-    pub before: Option<i64>,
-}
-
-impl EventQuery {
-    fn filter(self, customer_id: Option<String>) -> Result<EventFilter> {
-        let list = |s: &Option<String>| -> Vec<String> {
-            s.as_deref().unwrap_or("").split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()
-        };
-        let severities = list(&self.severity)
-            .iter()
-            .map(|s| Severity::parse(s))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|m| AppError::BadRequest(format!("severity: {m}")))?;
-        let types = list(&self.event_type)
-            .iter()
-            .map(|s| EventType::parse(s))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|m| AppError::BadRequest(format!("type: {m}")))?;
-        let limit = page_limit(self.limit)?;
-        Ok(EventFilter { customer_id, severities, types, before: self.before, limit })
-    }
-}
-
-fn page(rows: Vec<EventRow>, limit: i64) -> Result<EventPage> {
-    let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
+/// A page of the events that `query` and `page` ask for, of one customer or the whole fleet.
+async fn list(
+    state: &AppState,
+    customer_id: Option<String>,
+    query: &EventQuery,
+    page: &PageQuery,
+) -> Result<EventPage> {
+    let (severities, types) = query.parse().map_err(|(param, m)| AppError::BadRequest(format!("{param}: {m}")))?;
+    let limit = page_limit(page)?;
+    let filter = EventFilter { customer_id, severities, types, before: page.before, limit: i64::from(limit) };
+    let rows = state.store().events(&filter).await?;
+    let next_before = next_before(&rows, limit, |r| r.id);
     let events = rows.into_iter().map(to_out).collect::<Result<Vec<_>>>()?;
     Ok(EventPage { events, next_before })
 }
@@ -117,21 +91,14 @@ fn to_out(r: EventRow) -> Result<EventOut> {
     })
 }
 
-fn parse_query(
-    query: std::result::Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<EventQuery> {
-    query.map(|Query(q)| q).map_err(|e| AppError::BadRequest(e.body_text()))
-}
-
 /// One customer's events, newest first.
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}/events", tag = "events",
-    params(("id" = String, Path, description = "Customer id"), EventQuery),
+    params(("id" = String, Path, description = "Customer id"), EventQuery, PageQuery),
     security(("operator_session" = [])),
     responses(
         (status = 200, body = EventPage),
         (status = 400, description = "Malformed id or filter; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
@@ -139,33 +106,30 @@ pub async fn list_customer_events(
     State(state): State<AppState>,
     caller: Caller,
     CustomerId(id): CustomerId,
-    query: std::result::Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<EventQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<EventPage>> {
     caller.require_operator()?;
-    let filter = parse_query(query)?.filter(Some(id))?;
-    let rows = state.store().events(&filter).await?;
-    Ok(Json(page(rows, filter.limit)?))
+    Ok(Json(list(&state, Some(id), &query, &page).await?))
 }
 
 /// Events of the whole fleet, newest first.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "events",
-    params(EventQuery),
+    params(EventQuery, PageQuery),
     security(("operator_session" = [])),
     responses(
         (status = 200, body = EventPage),
         (status = 400, description = "Malformed filter; the message lists the accepted values", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
 pub async fn list_events(
     State(state): State<AppState>,
     caller: Caller,
-    query: std::result::Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<EventQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<EventPage>> {
     caller.require_operator()?;
-    let filter = parse_query(query)?.filter(None)?;
-    let rows = state.store().events(&filter).await?;
-    Ok(Json(page(rows, filter.limit)?))
+    Ok(Json(list(&state, None, &query, &page).await?))
 }

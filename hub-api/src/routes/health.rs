@@ -7,8 +7,9 @@ use hub_shared::ApiError;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
+/// The answer of `GET /healthz`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub struct HealthCheck {
     pub ok: bool,
     pub database: &'static str,
     pub version: &'static str,
@@ -19,12 +20,12 @@ pub struct Health {
 /// Liveness and readiness: 200 while the database answers, 503 when a ping fails. No auth.
 #[utoipa::path(
     get, path = "/healthz", tag = "health",
-    responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = ApiError))
+    responses((status = 200, body = HealthCheck), (status = 503, description = "The database does not answer", body = ApiError))
 )]
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>> {
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthCheck>> {
     let ping = tokio::time::timeout(std::time::Duration::from_secs(3), state.store().ping()).await;
     match ping {
-        Ok(Ok(())) => Ok(Json(Health {
+        Ok(Ok(())) => Ok(Json(HealthCheck {
             ok: true,
             database: match state.store().backend() {
                 crate::store::Backend::Sqlite => "sqlite",

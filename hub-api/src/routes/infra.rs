@@ -2,28 +2,30 @@
 //! `GET /api/v1/infra-backup/{customer_id}` (the newest, or `?version=`) and the list of kept
 //! versions. Snapshots are sealed at rest; the last ten per customer are kept.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use hub_shared::audit::AuditAction;
 use hub_shared::infra::{
-    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, KEPT_VERSIONS,
+    InfraBackup, InfraBackupAccepted, InfraBackupIn, InfraBackupVersion, InfraBackupVersions, VersionQuery,
+    KEPT_VERSIONS,
 };
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::customer_secrets::infra_backup_context;
+use crate::backups::{self, SlottedPush};
 use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
-use crate::extract::{ApiJson, ClientIp, CustomerId};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::state::AppState;
-use crate::store::{AuditRecord, StoreError};
+use crate::store::AuditRecord;
 
 /// The body limit of `POST /api/v1/infra-backup` (the rest of the API allows 1 MiB).
 pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
 
 /// Push an infrastructure snapshot.
+///
+/// Pushes over 1 MiB are stored four at a time per replica (a push waits up to 2 s for its
+/// turn, else 429 with `Retry-After`); pushes of one customer take turns and all get a version.
 ///
 /// Validated (base64 decodes, disk UUIDs are UUIDs, mount points and bind mounts are absolute
 /// paths without whitespace or control characters, mount options are comma lists of
@@ -36,42 +38,25 @@ pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
     responses(
         (status = 200, description = "Stored", body = InfraBackupAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "Another customer's key, or not a controller", body = ApiError),
         (status = 413, description = "Body over 10 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is invalid; the message names it", body = ApiError),
+        (status = 429, description = "Four large pushes are being stored already; see Retry-After", body = ApiError),
     )
 )]
 pub async fn post_infra_backup(
     State(state): State<AppState>,
     caller: Caller,
-    body: ApiJson<InfraBackupIn>,
+    push: SlottedPush<InfraBackupIn>,
 ) -> Result<Json<InfraBackupAccepted>> {
-    let backup = body.value;
+    let SlottedPush { slot: _slot, json: ApiJson { value: backup, raw } } = push;
+    let size = raw.len() as i64;
+    drop(raw);
     backup.validate()?;
     caller.require_controller_for(&backup.customer_id)?;
-    let id = &backup.customer_id;
-    let json = serde_json::to_string(&backup).map_err(|e| AppError::Internal(e.into()))?;
-    let size = body.raw.len() as i64;
-    let now = now_ms();
-    // Two pushes at once may pick the same number: the second retries with the next one.
-    let mut attempt = 0;
-    loop {
-        let version = state.store().next_infra_version(id).await?;
-        let sealed = state.cipher().seal_str(&infra_backup_context(id, version), &json);
-        match state.store().insert_infra_backup(id, version, now, size, &sealed, KEPT_VERSIONS as i64).await {
-            Ok(kept) => return Ok(Json(InfraBackupAccepted { ok: true, version, kept: kept as u32 })),
-            Err(StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VersionQuery {
-    /// A kept version; the newest when absent.
-    pub version: Option<i64>,
+    let (version, kept) = backups::store_backup(&state, backup, size, now_ms()).await?;
+    Ok(Json(InfraBackupAccepted { ok: true, version, kept: kept as u32 }))
 }
 
 /// The newest infra backup of a customer (or `?version=`), restic passwords included.
@@ -85,7 +70,6 @@ pub struct VersionQuery {
     responses(
         (status = 200, body = InfraBackup),
         (status = 400, description = "Malformed id or version", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
         (status = 404, description = "No such backup", body = ApiError),
     )
@@ -95,10 +79,9 @@ pub async fn get_infra_backup(
     caller: Caller,
     ip: ClientIp,
     CustomerId(id): CustomerId,
-    query: Result<Query<VersionQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
 ) -> Result<Json<InfraBackup>> {
     caller.require_backup_read(&id, state.config().raw.api.global_key_reads_backups)?;
-    let Query(query) = query.map_err(|e| AppError::BadRequest(format!("version: {}", e.body_text())))?;
     let backup = load_backup(&state, &id, query.version).await?.ok_or_else(|| match query.version {
         Some(v) => AppError::NotFound(format!(
             "customer {id:?} has no infra backup version {v} (the last {KEPT_VERSIONS} are kept)"
@@ -129,7 +112,6 @@ pub async fn get_infra_backup(
     responses(
         (status = 200, body = InfraBackupVersions),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
     )
 )]

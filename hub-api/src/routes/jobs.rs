@@ -20,7 +20,6 @@ use crate::state::AppState;
     security(("operator_session" = [])),
     responses(
         (status = 200, body = JobList),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]

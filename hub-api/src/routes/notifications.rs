@@ -1,16 +1,15 @@
 //! Notification preferences (set by the controller), the notification log (read by the
 //! operator) and the legacy relay `POST /api/v1/notify`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use hub_shared::notification::{NotificationPage, NotifyAccepted, NotifyIn, Preferences, PreferencesIn};
+use hub_shared::page::{next_before, PageQuery};
 use hub_shared::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::{page_limit, ApiJson, CustomerId};
+use crate::extract::{page_limit, ApiJson, ApiQuery, CustomerId};
 use crate::notify::deliver::relay_legacy;
 use crate::state::AppState;
 
@@ -24,7 +23,6 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Stored", body = Preferences),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "Not an address, an unknown type, or cooldown_hours outside 1–168", body = ApiError),
@@ -58,7 +56,6 @@ pub async fn post_preferences(
     responses(
         (status = 200, body = Preferences),
         (status = 400, description = "Malformed id", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Another customer's key", body = ApiError),
         (status = 404, description = "No preferences set", body = ApiError),
     )
@@ -77,23 +74,14 @@ pub async fn get_preferences(
     Ok(Json(stored))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct LogQuery {
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<i64>,
-    /// Only entries with an id below this (the previous page's `next_before`).
-    pub before: Option<i64>,
-}
-
 /// One customer's notification log, newest first: every decision with its channel.
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}/notifications", tag = "notifications",
-    params(("id" = String, Path, description = "Customer id"), LogQuery),
+    params(("id" = String, Path, description = "Customer id"), PageQuery),
     security(("operator_session" = [])),
     responses(
         (status = 200, body = NotificationPage),
         (status = 400, description = "Malformed id or limit", body = ApiError),
-        (status = 401, body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),
     )
 )]
@@ -101,13 +89,12 @@ pub async fn list_notifications(
     State(state): State<AppState>,
     caller: Caller,
     CustomerId(id): CustomerId,
-    query: std::result::Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<NotificationPage>> {
     caller.require_operator()?;
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = page_limit(query.limit)?;
-    let entries = state.store().notification_log(&id, query.before, limit).await?;
-    let next_before = if entries.len() as i64 == limit { entries.last().map(|r| r.id) } else { None };
+    let limit = page_limit(&page)?;
+    let entries = state.store().notification_log(&id, page.before, i64::from(limit)).await?;
+    let next_before = next_before(&entries, limit, |e| e.id);
     Ok(Json(NotificationPage { entries, next_before }))
 }
 
@@ -123,7 +110,6 @@ pub async fn list_notifications(
     responses(
         (status = 200, description = "Queued", body = NotifyAccepted),
         (status = 400, description = "Malformed JSON", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key naming another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is missing or too long", body = ApiError),

@@ -33,7 +33,7 @@ async fn render_verified(state: &AppState, verified: &Verified) -> Result<String
     ),
     security(("retrieval_password" = [])),
     responses(
-        (status = 200, description = "The controller.yaml", content_type = "text/yaml", body = String),
+        (status = 200, description = "The controller.yaml, as YAML text", content_type = "text/yaml", body = serde_json::Value),
         (status = 400, description = "Malformed id", body = ApiError),
         (status = 401, description = "No, or a wrong, retrieval password (or no such customer)", body = ApiError),
         (status = 429, description = "Locked out after repeated wrong passwords", body = ApiError),

@@ -30,7 +30,6 @@ use crate::store::ReportRow;
     responses(
         (status = 200, description = "Stored; `warnings` names the fields that were dropped", body = ReportAccepted),
         (status = 400, description = "Malformed JSON, or JSON the hub cannot store", body = ApiError),
-        (status = 401, description = "Missing or unknown API key", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer", body = ApiError),
         (status = 413, description = "Body over 1 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),

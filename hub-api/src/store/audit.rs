@@ -79,35 +79,30 @@ impl Store {
         Ok(tx.commit().await?)
     }
 
-    /// One page of the log, newest first, optionally of one customer; and the total count.
-    pub async fn audit_page(&self, customer_id: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64)> {
+    /// One page of the log, newest first, optionally of one customer: at most `limit` entries
+    /// with an id below `before`.
+    pub async fn audit_log(&self, customer_id: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
         const COLUMNS: &str = "id, at, actor, action, customer_id, summary, client_ip";
-        match customer_id {
+        let before = before.unwrap_or(i64::MAX);
+        let rows: Vec<StoredAudit> = match customer_id {
             Some(id) => {
-                let rows: Vec<StoredAudit> = sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
                 ))
                 .bind(id)
+                .bind(before)
                 .bind(limit)
-                .bind(offset)
                 .fetch_all(&self.pool)
-                .await?;
-                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE customer_id = $1")
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((rows.into_iter().map(StoredAudit::read).collect::<Result<_>>()?, total))
+                .await?
             }
             None => {
-                let rows: Vec<StoredAudit> =
-                    sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2"))
-                        .bind(limit)
-                        .bind(offset)
-                        .fetch_all(&self.pool)
-                        .await?;
-                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await?;
-                Ok((rows.into_iter().map(StoredAudit::read).collect::<Result<_>>()?, total))
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2"))
+                    .bind(before)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
             }
-        }
+        };
+        rows.into_iter().map(StoredAudit::read).collect()
     }
 }

@@ -38,6 +38,7 @@ pub use jobs::JobRunRow;
 pub use node_states::NodeCandidate;
 pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
+pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
 pub use rotation::{Rewrite, Sealed};
 

@@ -212,7 +212,9 @@ impl Store {
     }
 }
 
-async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
+/// Writes one report inside a transaction (see [`Store::insert_reports`]); the import of the
+/// original hub's data writes its customers' last reports with it.
+pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
             monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \

@@ -1,4 +1,5 @@
-//! Operator sessions: created at login, revoked at logout, purged when expired.
+//! Operator sessions: created at login, revoked at logout, purged when expired; and the
+//! addresses the operator signed in from.
 
 use super::{Result, Store};
 
@@ -30,6 +31,40 @@ impl Store {
     /// Deletes sessions that expired before `now`; returns how many.
     pub async fn purge_sessions(&self, now: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Remembers that the operator signed in from `address` at `now`.
+    pub async fn remember_sign_in_address(&self, address: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sign_in_addresses (address, last_success_at) VALUES ($1, $2) \
+             ON CONFLICT (address) DO UPDATE SET last_success_at = excluded.last_success_at",
+        )
+        .bind(address)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the operator signed in from `address` since `since`.
+    pub async fn sign_in_address_known(&self, address: &str, since: i64) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT last_success_at FROM sign_in_addresses WHERE address = $1 AND last_success_at >= $2",
+        )
+        .bind(address)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Forgets the addresses not signed in from since `before`; returns how many.
+    pub async fn prune_sign_in_addresses(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sign_in_addresses WHERE last_success_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -329,6 +329,13 @@ async fn the_operator_uploads_and_deletes_and_nobody_else_may() {
     assert_eq!(replaced.status(), 200);
     let leftovers = std::fs::read_dir(hub.data_dir.join("assets")).unwrap();
     assert!(leftovers.map(|e| e.unwrap().file_name()).all(|n| !n.to_string_lossy().ends_with(".tmp")));
+    // A generic client sends application/octet-stream; the name decides the type served.
+    let png = b"\x89PNG\r\n\x1a\n-rest".to_vec();
+    let res = put(&hub, "octet-logo.png", "application/octet-stream", png.clone()).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let served = get_file(&hub, "octet-logo.png").send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(&served.bytes().await.unwrap()[..], &png[..]);
 
     // Bad names, types, content and sizes.
     let png_magic = b"\x89PNG\r\n\x1a\n-rest".to_vec();
@@ -337,7 +344,8 @@ async fn the_operator_uploads_and_deletes_and_nobody_else_may() {
         ("NewApp-logo.svg", "image/svg+xml", SVG.to_vec(), 400),
         ("..%2Fnewapp-logo.svg", "image/svg+xml", SVG.to_vec(), 400),
         ("newapp-logo.png", "image/svg+xml", png_magic.clone(), 415),
-        ("newapp-logo.png", "application/octet-stream", png_magic.clone(), 415),
+        ("newapp-logo.png", "text/plain", png_magic.clone(), 415),
+        ("newapp-logo.png", "application/octet-stream", SVG.to_vec(), 422),
         ("newapp-logo.png", "image/png", SVG.to_vec(), 422),
         ("newapp-logo.png", "image/png", Vec::new(), 422),
         ("newapp-screenshot-1.webp", "image/webp", png_magic.clone(), 422),

@@ -106,6 +106,12 @@ async fn every_validation_error_names_its_field() {
     let bad = json!({"display_name": "Kovács", "contact_email": "x"});
     let res = hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &bad).await;
     assert_eq!(res.status(), 422);
+    // An object's fields as an array (which serde alone would take in order) are refused.
+    let listed = json!({"display_name": "Kovács", "monitoring": [null, null]});
+    let res = hub.send_json(Method::PUT, "/api/v1/configs/kovacs", &listed).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("monitoring"), "{err}");
     let malformed = hub.request(Method::POST, "/api/v1/configs").header("content-type", "application/json").body("{");
     assert_eq!(malformed.send().await.unwrap().status(), 400);
     let not_json = hub.request(Method::POST, "/api/v1/configs").body("customer_id=x");
@@ -203,7 +209,7 @@ async fn block_unblock_rotate_and_reveal() {
     assert_eq!(hub.get_with_password("/api/v1/config/kovacs", &password).await.status(), 401);
     assert_eq!(hub.get_with_password("/api/v1/config/kovacs", new_password).await.status(), 200);
 
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let actions: Vec<&str> =
         audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in ["create", "block", "unblock", "reveal", "rotate_api_key", "rotate_retrieval_password"] {
@@ -241,22 +247,28 @@ async fn a_deleted_customer_that_keeps_reporting_is_manual_and_can_get_a_config_
 }
 
 #[tokio::test]
-async fn the_audit_log_is_paged_newest_first() {
+async fn the_audit_log_is_paged_newest_first_with_the_cursor_of_every_list() {
     let mut hub = signed_in().await;
     for i in 0..5 {
         hub.create_config(&format!("c{i}")).await;
     }
-    let page1 = hub.get_json("/api/v1/audit?per_page=2", 200).await;
-    assert_eq!(page1["total"], 5);
+    let page1 = hub.get_json("/api/v1/audit?limit=2", 200).await;
     assert_eq!(page1["entries"][0]["customer_id"], "c4");
     assert_eq!(page1["entries"][1]["customer_id"], "c3");
-    let page3 = hub.get_json("/api/v1/audit?per_page=2&page=3", 200).await;
+    let page2 = hub.get_json(&format!("/api/v1/audit?limit=2&before={}", page1["next_before"]), 200).await;
+    assert_eq!(page2["entries"][0]["customer_id"], "c2");
+    let page3 = hub.get_json(&format!("/api/v1/audit?limit=2&before={}", page2["next_before"]), 200).await;
     assert_eq!(page3["entries"].as_array().unwrap().len(), 1);
     assert_eq!(page3["entries"][0]["customer_id"], "c0");
     assert_eq!(page3["entries"][0]["actor"], "operator");
-    hub.get_json("/api/v1/audit?page=0", 400).await;
-    hub.get_json("/api/v1/audit?per_page=1000", 400).await;
-    hub.get_json("/api/v1/audit?page=x", 400).await;
+    assert!(page3["next_before"].is_null(), "the last page has no cursor: {page3}");
+    // A full last page points at an empty one.
+    let all = hub.get_json("/api/v1/audit?limit=5", 200).await;
+    let after = hub.get_json(&format!("/api/v1/audit?limit=5&before={}", all["next_before"]), 200).await;
+    assert_eq!(after, json!({ "entries": [], "next_before": null }));
+    hub.get_json("/api/v1/audit?limit=0", 400).await;
+    hub.get_json("/api/v1/audit?limit=501", 400).await;
+    hub.get_json("/api/v1/audit?before=x", 400).await;
     hub.get_json("/api/v1/audit?customer_id=Bad!", 400).await;
     hub.stop().await;
 }

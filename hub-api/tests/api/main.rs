@@ -12,6 +12,7 @@ mod events;
 mod helpers;
 mod infra;
 mod jobs;
+mod legacy;
 mod metrics;
 mod notifications;
 mod openapi;

@@ -115,7 +115,7 @@ async fn five_failures_lock_out_even_the_right_password_until_the_operator_clear
     let cleared: Value = res.json().await.unwrap();
     assert_eq!(cleared["recovery_lockout"]["failures"], 0);
     assert_eq!(hub.get_with_password("/api/v1/config/kovacs", &password).await.status(), 200);
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let actions: Vec<&str> =
         audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "retrieval_failed").count(), 5);
@@ -214,7 +214,7 @@ async fn a_lock_is_emailed_to_the_operator_with_the_address() {
     assert_eq!(email["to"], serde_json::json!(["ops@felhom.eu"]));
     assert!(email["subject"].as_str().unwrap().contains("Recovery LOCKED"), "{email}");
     assert!(email["text"].as_str().unwrap().contains("203.0.113.9"), "{email}");
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=1", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=1", 200).await;
     assert_eq!(audit["entries"][0]["action"], "retrieval_alert");
     drop(state);
     hub.stop().await;
@@ -388,7 +388,7 @@ async fn the_retention_job_prunes_old_attempts_and_failed_retrieval_audit_rows()
     let summary = hub_api::jobs::Prune.run_once(&state, Utc.timestamp_millis_opt(T0).unwrap()).await.unwrap();
     assert!(summary.contains("3 failed retrievals"), "{summary}");
     assert_eq!(failed_audit(&hub).await, 1, "the recent failure's audit row stays");
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let actions: Vec<&str> =
         audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"create") && actions.contains(&"retrieval"), "{actions:?}");

@@ -89,6 +89,7 @@ async fn history_covers_each_period_and_refuses_others() {
     );
     let err = hub.get_json("/api/v1/customers/kovacs/history?period=1y", 400).await;
     assert!(err["message"].as_str().unwrap().contains("24h, 7d, 30d, 90d"), "{err}");
+    hub.get_json("/api/v1/customers/kovacs/history?period=", 400).await;
     hub.get_json("/api/v1/customers/nobody/history", 404).await;
     // The latest report stays the newest one even when older ones arrive later.
     let detail = hub.get_json("/api/v1/customers/kovacs", 200).await;

@@ -153,7 +153,7 @@ async fn hub_with_backup(tweak: Option<Tweak>) -> TestHub {
 }
 
 async fn audit_actions(hub: &TestHub) -> Vec<(String, String)> {
-    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&per_page=100", 200).await;
+    let audit = hub.get_json("/api/v1/audit?customer_id=kovacs&limit=100", 200).await;
     let entries = audit["entries"].as_array().unwrap();
     entries.iter().map(|e| (e["actor"].as_str().unwrap().into(), e["action"].as_str().unwrap().into())).collect()
 }
@@ -202,5 +202,110 @@ async fn events_and_notify_are_limited_per_customer() {
     assert_eq!(relayed.status(), 429, "/notify takes from the same bucket");
     // Another customer is not affected.
     assert_eq!(post_event(&hub, REPORT_KEY, &event("nagy", "app_updated", "info")).await.status(), 200);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_pushes_of_one_customer_all_get_a_version() {
+    let mut hub = spawn_hub().await;
+    let mut pushes = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let req = hub.bare(Method::POST, "/api/v1/infra-backup").bearer_auth(REPORT_KEY);
+        let req = req.json(&infra_backup("kovacs", &format!("pw-{i}")));
+        pushes.spawn(async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap()["version"].as_i64())
+        });
+    }
+    let mut versions: Vec<i64> = Vec::new();
+    for (status, version) in pushes.join_all().await {
+        assert_eq!(status, 200, "no push is refused for racing another");
+        versions.push(version.unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=30).collect::<Vec<_>>());
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn large_pushes_wait_for_one_of_four_slots_and_are_refused_when_none_comes() {
+    use base64::Engine;
+    let mut hub = spawn_hub().await;
+    let mut large = infra_backup("kovacs", "pw");
+    large["settings_json"] = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 2_000_000]).into();
+    let push = |body: &serde_json::Value| {
+        hub.bare(Method::POST, "/api/v1/infra-backup").bearer_auth(REPORT_KEY).json(body).send()
+    };
+    let slots = hub.state().push_limits().slots().clone();
+    let held = slots.clone().acquire_many_owned(hub_api::backups::LARGE_PUSH_SLOTS as u32).await.unwrap();
+    let refused = push(&large).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "retry-after"), hub_api::backups::RETRY_AFTER_SECS.to_string());
+    assert_eq!(push(&infra_backup("kovacs", "small")).await.unwrap().status(), 200, "small pushes need no slot");
+    // A slot freed while a push waits lets it in.
+    let waiting =
+        tokio::spawn(hub.bare(Method::POST, "/api/v1/infra-backup").bearer_auth(REPORT_KEY).json(&large).send());
+    tokio::task::yield_now().await;
+    drop(held);
+    assert_eq!(waiting.await.unwrap().unwrap().status(), 200);
+    assert_eq!(slots.available_permits(), hub_api::backups::LARGE_PUSH_SLOTS);
+    drop(slots);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_counted_for_every_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = fresh_database_url(dir.path()).await;
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let (mut a, mut b) = (replica(&url, hash.clone()).await, replica(&url, hash).await);
+    for _ in 0..3 {
+        assert_eq!(a.get_login("guess").await.status(), 401);
+    }
+    for _ in 0..2 {
+        assert_eq!(b.get_login("guess").await.status(), 401);
+    }
+    let res = a.get_login(PASSWORD).await;
+    assert_eq!(res.status(), 429, "five failures across two replicas lock the address");
+    assert!(header(&res, "retry-after").parse::<u64>().unwrap() > 800);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_cannot_keep_the_operator_out() {
+    use hub_api::auth::limiter::{CHECKERS, MAX_WAITING};
+    let mut hub =
+        spawn_hub_with(Options { password: true, tweak: Some(Box::new(|raw| raw.server.trust_forwarded_for = true)) })
+            .await;
+    let from = |ip: &str, password: &str| {
+        reqwest::Client::new()
+            .post(hub.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({ "password": password }))
+            .send()
+    };
+    let operator = "192.0.2.10";
+    assert_eq!(from(operator, PASSWORD).await.unwrap().status(), 200);
+    // Both checkers are busy and the queue fills with guesses from many addresses.
+    let checks = hub.state().sign_in_checks();
+    let busy = checks.general().clone().acquire_many_owned(CHECKERS as u32).await.unwrap();
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..MAX_WAITING {
+        flood.spawn(from(&format!("203.0.113.{i}"), "guess"));
+    }
+    while checks.waiting() < MAX_WAITING {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let turned_away = from("198.51.100.77", "guess").await.unwrap();
+    assert_eq!(turned_away.status(), 429, "the queue is bounded");
+    assert!(header(&turned_away, "retry-after").parse::<u64>().is_ok());
+    // The operator, from an address it signed in from before, is checked at once.
+    let signed_in = tokio::time::timeout(std::time::Duration::from_secs(10), from(operator, PASSWORD)).await;
+    assert_eq!(signed_in.expect("the operator is not kept waiting").unwrap().status(), 200);
+    drop(busy);
+    for res in flood.join_all().await {
+        assert_eq!(res.unwrap().status(), 401);
+    }
     hub.stop().await;
 }

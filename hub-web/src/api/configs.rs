@@ -6,9 +6,10 @@ use hub_shared::audit::AuditPage;
 use hub_shared::config::{ConfigCreated, ConfigFields, CreateConfigRequest, CustomerConfig};
 use hub_shared::credentials::{Credentials, RevealedCredentials, SetCredentials};
 use hub_shared::infra::InfraBackupVersions;
+use hub_shared::page::PageQuery;
 use hub_shared::ApiError;
 
-use super::{fetch, send, with_csrf, On401};
+use super::{fetch, send, with_csrf, with_query, On401};
 
 /// `/api/v1/configs/{id}`, the id checked with the same rule as the server.
 fn config_path(id: &str) -> Result<String, ApiError> {
@@ -101,9 +102,7 @@ pub async fn list_infra_backups(id: &str) -> Result<InfraBackupVersions, ApiErro
     send(Request::get(&format!("/api/v1/infra-backup/{id}/versions")).build(), On401::SignIn).await
 }
 
-/// `GET /api/v1/audit?page=&per_page=`, newest first.
-pub async fn list_audit(page: u32, per_page: u32) -> Result<AuditPage, ApiError> {
-    let (page, per_page) = (page.to_string(), per_page.to_string());
-    let request = Request::get("/api/v1/audit").query([("page", page.as_str()), ("per_page", per_page.as_str())]);
-    send(request.build(), On401::SignIn).await
+/// `GET /api/v1/audit?limit=&before=`, newest first.
+pub async fn list_audit(page: PageQuery) -> Result<AuditPage, ApiError> {
+    send(with_query(Request::get("/api/v1/audit"), &page).build(), On401::SignIn).await
 }

@@ -1,13 +1,14 @@
 //! Operations endpoints: events, the notification log, background jobs and app assets.
 
 use gloo_net::http::Request;
-use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest};
-use hub_shared::event::{EventPage, Severity};
+use hub_shared::assets::{parse_asset_name, AssetInfo, AssetManifest, FileQuery};
+use hub_shared::event::{EventPage, EventQuery, Severity};
 use hub_shared::job::JobList;
 use hub_shared::notification::NotificationPage;
+use hub_shared::page::PageQuery;
 use hub_shared::ApiError;
 
-use super::{customer_path, send, with_csrf, On401};
+use super::{customer_path, query_pairs, send, with_csrf, with_query, On401};
 
 /// The events timeline's page size.
 pub const EVENTS_PAGE: u32 = 50;
@@ -20,33 +21,28 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    fn params(self) -> Vec<(&'static str, String)> {
-        let mut params = vec![("limit", EVENTS_PAGE.to_string())];
-        if let Some(s) = self.severity {
-            params.push(("severity", s.as_str().to_string()));
-        }
-        if let Some(b) = self.before {
-            params.push(("before", b.to_string()));
-        }
-        params
+    fn request(self, url: &str) -> Result<gloo_net::http::Request, gloo_net::Error> {
+        let query = self.severity.map(EventQuery::severity).unwrap_or_default();
+        let page = PageQuery { limit: Some(EVENTS_PAGE), before: self.before };
+        with_query(with_query(Request::get(url), &query), &page).build()
     }
 }
 
 /// `GET /api/v1/customers/{id}/events?severity=&limit=&before=`
 pub async fn list_customer_events(id: &str, filter: EventFilter) -> Result<EventPage, ApiError> {
     let url = format!("{}/events", customer_path(id)?);
-    send(Request::get(&url).query(filter.params()).build(), On401::SignIn).await
+    send(filter.request(&url), On401::SignIn).await
 }
 
 /// `GET /api/v1/events?severity=&limit=&before=`
 pub async fn list_events(filter: EventFilter) -> Result<EventPage, ApiError> {
-    send(Request::get("/api/v1/events").query(filter.params()).build(), On401::SignIn).await
+    send(filter.request("/api/v1/events"), On401::SignIn).await
 }
 
 /// `GET /api/v1/customers/{id}/notifications`
 pub async fn list_notifications(id: &str) -> Result<NotificationPage, ApiError> {
     let url = format!("{}/notifications", customer_path(id)?);
-    send(Request::get(&url).query([("limit", EVENTS_PAGE.to_string())]).build(), On401::SignIn).await
+    send(with_query(Request::get(&url), &PageQuery::first(EVENTS_PAGE)).build(), On401::SignIn).await
 }
 
 /// `GET /api/v1/jobs`
@@ -62,7 +58,12 @@ pub async fn get_asset_manifest() -> Result<AssetManifest, ApiError> {
 /// The address of an asset's file, versioned by its hash so the browser may cache it for good
 /// (the operator's session cookie authorizes it).
 pub fn asset_url(filename: &str, sha256: &str) -> String {
-    format!("/api/v1/assets/file/{}?v={sha256}", js_sys::encode_uri_component(filename))
+    let query = query_pairs(&FileQuery { v: Some(sha256.to_string()) })
+        .iter()
+        .map(|(name, value)| format!("{name}={}", js_sys::encode_uri_component(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("/api/v1/assets/file/{}?{query}", js_sys::encode_uri_component(filename))
 }
 
 /// Checks an asset name before it goes into a URL path, with the same rule as the server.

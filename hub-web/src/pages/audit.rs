@@ -1,6 +1,7 @@
-//! `/audit`: the audit log, newest first, a page at a time (`?page=`).
+//! `/audit`: the audit log, newest first, a page at a time below the cursor in the URL (`?before=`).
 
 use hub_shared::audit::{AuditEntry, AuditPage};
+use hub_shared::page::PageQuery;
 use hub_shared::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,14 +17,15 @@ const PER_PAGE: u32 = 50;
 pub fn AuditLogPage() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| {
-        query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p >= 1).unwrap_or(1))
+        let before = query.with(|q| q.get("before").and_then(|b| b.parse::<i64>().ok()));
+        PageQuery { limit: Some(PER_PAGE), before }
     });
     let answer = RwSignal::new(None::<Result<AuditPage, ApiError>>);
     Effect::new(move |_| {
         let wanted = page.get();
         answer.set(None);
         spawn_local(async move {
-            let result = api::list_audit(wanted, PER_PAGE).await;
+            let result = api::list_audit(wanted).await;
             if page.get_untracked() == wanted {
                 answer.set(Some(result));
             }
@@ -38,16 +40,14 @@ pub fn AuditLogPage() -> impl IntoView {
             None => view! { <Loading/> }.into_any(),
             Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
             Some(Ok(p)) if p.entries.is_empty() => view! { <p class="notice empty">"Nothing recorded yet."</p> }.into_any(),
-            Some(Ok(p)) => view! { <AuditTable page=p/> }.into_any(),
+            Some(Ok(p)) => view! { <AuditTable page=p first=page.get_untracked().before.is_none()/> }.into_any(),
         }}
     }
 }
 
+/// One page of entries; `first` when it is the newest page.
 #[component]
-fn AuditTable(page: AuditPage) -> impl IntoView {
-    let pages = page.total.div_ceil(u64::from(page.per_page.max(1))).max(1);
-    let current = u64::from(page.page);
-    let link = |n: u64| format!("/audit?page={n}");
+fn AuditTable(page: AuditPage, first: bool) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="audit" id="audit">
@@ -66,9 +66,8 @@ fn AuditTable(page: AuditPage) -> impl IntoView {
             </table>
         </div>
         <nav class="pager" aria-label="Pages">
-            {(current > 1).then(|| view! { <a href=link(current - 1) id="audit-newer">"← Newer"</a> })}
-            <span class="muted">{format!("Page {current} of {pages} · {} entries", page.total)}</span>
-            {(current < pages).then(|| view! { <a href=link(current + 1) id="audit-older">"Older →"</a> })}
+            {(!first).then(|| view! { <a href="/audit" id="audit-newest">"← Newest"</a> })}
+            {page.next_before.map(|b| view! { <a href=format!("/audit?before={b}") id="audit-older">"Older →"</a> })}
         </nav>
     }
 }
