@@ -2,7 +2,6 @@
 
 pub mod assets;
 pub mod auth;
-pub mod backup;
 pub mod backups;
 pub mod config;
 pub mod configgen;
@@ -13,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod fleet;
 pub mod headers;
+pub mod hub_backup;
 pub mod import_legacy;
 pub mod ingest;
 pub mod jobs;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hub_api::backup::{self, KeyChoice};
 use hub_api::config::Config;
+use hub_api::hub_backup::{self, KeyChoice};
 
 #[derive(Parser)]
 #[command(name = "felhom-hub", version, about = "The central service of the Felhom fleet")]
@@ -123,7 +123,7 @@ fn main() -> anyhow::Result<()> {
         Command::Backup { config, to, without_key } => {
             let config = Config::load(config.as_deref())?;
             let key = if without_key { KeyChoice::Leave } else { KeyChoice::Include };
-            let manifest = runtime()?.block_on(backup::create(&config, &to, key, chrono::Utc::now()))?;
+            let manifest = runtime()?.block_on(hub_backup::create(&config, &to, key, chrono::Utc::now()))?;
             let rows: i64 = manifest.tables.values().sum();
             println!(
                 "wrote {}: schema {}, {rows} rows in {} tables, {} parts",
@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Restore { config, from } => {
             let config = Config::load(config.as_deref())?;
-            let manifest = runtime()?.block_on(backup::restore(&config, &from))?;
+            let manifest = runtime()?.block_on(hub_backup::restore(&config, &from))?;
             println!(
                 "restored {} (felhom-hub {}, schema {}, made {}) into {}",
                 from.display(),

@@ -1,5 +1,5 @@
 //! The hub's own backup, on `backup.schedule` (off while it is empty): a backup file (see
-//! [`crate::backup`]) named by its time in `backup.dir`, then only the newest `backup.keep`
+//! [`crate::hub_backup`]) named by its time in `backup.dir`, then only the newest `backup.keep`
 //! files are kept. A failure is a `backup_failed` hub event under [`HUB_SUBJECT`], an error,
 //! so the operator is emailed.
 
@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
 
 use super::{Job, Schedule};
-use crate::backup::{self, KeyChoice};
 use crate::config::BackupPlan;
+use crate::hub_backup::{self, KeyChoice};
 use crate::state::AppState;
 use crate::store::NewEvent;
 
@@ -53,7 +53,7 @@ async fn write_and_prune(state: &AppState, plan: &BackupPlan, now: DateTime<Utc>
     let name = format!("{PREFIX}{}{SUFFIX}", now.format("%Y%m%dT%H%M%SZ"));
     let path = plan.dir.join(&name);
     let key = if plan.include_key { KeyChoice::Include } else { KeyChoice::Leave };
-    let manifest = backup::create(state.config(), &path, key, now).await?;
+    let manifest = hub_backup::create(state.config(), &path, key, now).await?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let removed = prune(&plan.dir, plan.keep)?;
     let rows: i64 = manifest.tables.values().sum();

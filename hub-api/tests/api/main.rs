@@ -4,12 +4,12 @@
 
 mod assets;
 mod auth;
-mod backup;
 mod cli;
 mod configs;
 mod credentials;
 mod events;
 mod helpers;
+mod hub_backup;
 mod infra;
 mod jobs;
 mod legacy;

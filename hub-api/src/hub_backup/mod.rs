@@ -1,4 +1,5 @@
-//! The hub's own backups (SQLite; PostgreSQL is backed up with `pg_dump`, see the README).
+//! The hub's own backups (SQLite; PostgreSQL is backed up with `pg_dump`, see the README), not
+//! to be confused with [`crate::backups`], the customers' infra backups the hub stores.
 //!
 //! `felhom-hub backup --to FILE` takes a consistent online copy with `VACUUM INTO` (a read
 //! transaction, so the hub keeps ingesting meanwhile) and packs it, with the sealed-secrets key

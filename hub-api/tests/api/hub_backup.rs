@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hub_api::backup::{self, KeyChoice};
+use hub_api::hub_backup::{self, KeyChoice};
 use hub_api::jobs::Job;
 use hub_testkit::Database;
 use reqwest::Method;
@@ -42,6 +42,14 @@ async fn hub_with_every_kind_of_row() -> (TestHub, String, String) {
         .put_template("controller.yaml.example", "customer: {}\n", "abc", now.timestamp_millis())
         .await
         .unwrap();
+    // What `import-legacy` keeps of each old row it took over.
+    sqlx::query(
+        "INSERT INTO legacy_imports (source_table, legacy_key, target_id, imported_at) VALUES ('events', '7', 1, $1)",
+    )
+    .bind(now.timestamp_millis())
+    .execute(state.store().pool())
+    .await
+    .unwrap();
     std::fs::create_dir_all(hub.data_dir.join("assets")).unwrap();
     std::fs::write(hub.data_dir.join("assets/nextcloud-logo.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>")
         .unwrap();
@@ -101,13 +109,14 @@ async fn a_backup_taken_while_reports_flow_restores_elsewhere_with_the_same_data
     flowing_now.await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hub-backup.tar.gz");
-    let manifest = backup::create(hub.state().config(), &file, KeyChoice::Include, chrono::Utc::now()).await.unwrap();
+    let manifest =
+        hub_backup::create(hub.state().config(), &file, KeyChoice::Include, chrono::Utc::now()).await.unwrap();
     flowing.store(false, Ordering::Relaxed);
     assert!(flow.await.unwrap() >= 5);
     hub.stop().await;
 
     assert_eq!(manifest.hub_version, env!("CARGO_PKG_VERSION"));
-    assert_eq!(manifest.schema_version, backup::known_schema_version());
+    assert_eq!(manifest.schema_version, hub_backup::known_schema_version());
     for (table, rows) in &manifest.tables {
         assert!(*rows > 0, "the backup should hold rows of every kind; {table} has none: {:?}", manifest.tables);
     }
@@ -131,9 +140,9 @@ async fn a_backup_taken_while_reports_flow_restores_elsewhere_with_the_same_data
         .raw_config(target.path())
         .await;
     let config = hub_api::config::Config::validate(raw).unwrap();
-    let restored = backup::restore(&config, &file).await.unwrap();
+    let restored = hub_backup::restore(&config, &file).await.unwrap();
     assert_eq!(restored, manifest);
-    assert!(backup::restore(&config, &file).await.unwrap_err().to_string().contains("empty data directory"));
+    assert!(hub_backup::restore(&config, &file).await.unwrap_err().to_string().contains("empty data directory"));
     assert_eq!(
         std::fs::read(data_dir.join("assets/nextcloud-logo.svg")).unwrap(),
         b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"
@@ -223,7 +232,7 @@ async fn the_command_line_backs_up_and_restores_and_refuses_what_it_cannot_trust
             .env("HUB_SERVER__DATA_DIR", data)
             .env_remove("HUB_DATABASE__URL"))
     };
-    let newer = tamper(&file, |m| m["schema_version"] = json!(backup::known_schema_version() + 1), false);
+    let newer = tamper(&file, |m| m["schema_version"] = json!(hub_backup::known_schema_version() + 1), false);
     let (ok, out) = restore(&newer, &dir.path().join("d1"));
     assert!(!ok && out.contains("newer than this hub"), "{out}");
     let damaged = tamper(&file, |_| {}, true);
@@ -319,9 +328,10 @@ async fn no_backup_with_the_key_is_taken_during_a_key_rotation() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("b.tar.gz");
-    let err = backup::create(hub.state().config(), &file, KeyChoice::Include, chrono::Utc::now()).await.unwrap_err();
+    let err =
+        hub_backup::create(hub.state().config(), &file, KeyChoice::Include, chrono::Utc::now()).await.unwrap_err();
     assert!(err.to_string().contains("key rotation is under way"), "{err}");
     assert!(!file.exists());
-    let without = backup::create(hub.state().config(), &file, KeyChoice::Leave, chrono::Utc::now()).await.unwrap();
+    let without = hub_backup::create(hub.state().config(), &file, KeyChoice::Leave, chrono::Utc::now()).await.unwrap();
     assert!(!without.key_included);
 }
