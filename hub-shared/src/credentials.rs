@@ -37,6 +37,7 @@ pub const SET_PASSWORD_MIN: usize = 8;
 pub struct SetCredentials {
     /// At least 24 and at most 256 printable ASCII characters, no spaces.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 24, max_length = 256, pattern = "^[!-~]+$"))]
     pub api_key: Option<String>,
     /// At least 8 letters or digits (compared as typed passwords are: case, accents and
     /// separators do not matter); at most 256 bytes.

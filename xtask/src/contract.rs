@@ -31,7 +31,7 @@ const NPM_TOOLS: [(&str, &str); 4] = [
 ];
 
 const PASSWORD: &str = "contract-operator-password";
-const GLOBAL_KEY: &str = "contract-global-key";
+const GLOBAL_KEY: &str = "contract-global-key-0123456789abcdef";
 /// Test cases per operation and phase in each schemathesis run: every operation is covered with
 /// its boundary values and some random ones, and each run stays under a minute.
 const MAX_EXAMPLES: &str = "20";
