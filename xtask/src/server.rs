@@ -37,7 +37,13 @@ impl Server {
         });
         let url = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(url) => url,
-            Err(_) => {
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                // Its output ended: it exited (its own error is above, on stderr).
+                let _ = child.kill();
+                let status = child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+                bail!("{cmd:?} exited before it listened ({status}); its error is printed above");
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
                 bail!("{cmd:?} did not say where it listens within 60 s");
             }
@@ -47,5 +53,16 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_that_exits_before_listening_is_reported_as_exited() {
+        let err = Server::start(Command::new("false")).err().expect("false never listens").to_string();
+        assert!(err.contains("exited before it listened"), "{err}");
     }
 }
