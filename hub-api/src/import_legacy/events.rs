@@ -8,7 +8,7 @@ use hub_shared::event::{EventType, Severity, CONTROLLER_SOURCE, HUB_SOURCE, MESS
 use serde_json::{Map, Value};
 
 use super::source::Cell;
-use super::{customer_id, Job};
+use super::Job;
 
 pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
     let t = &job.table;
@@ -26,16 +26,7 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
     let mut read_as: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(row) = rows.next().await {
         let row = row?;
-        if job.seen(&row.key) {
-            continue;
-        }
-        let id = match customer_id(row.get(id_col.as_deref())) {
-            Ok(id) => id,
-            Err(reason) => {
-                job.skip(&row.key, reason);
-                continue;
-            }
-        };
+        let Some(id) = job.new_row_of(&row, id_col.as_deref()) else { continue };
         let type_name = row.get(type_col.as_deref()).text().unwrap_or_default();
         let Ok(event_type) = EventType::parse(type_name.trim()) else {
             job.skip(&row.key, format!("unknown event type {type_name:?}"));

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use hub_shared::infra::InfraBackupIn;
 use serde_json::Value;
 
-use super::{customer_id, Job};
+use super::Job;
 use crate::customer_secrets::infra_backup_context;
 
 /// The newest old snapshot of one customer so far.
@@ -29,16 +29,7 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
     let mut newest: BTreeMap<String, Newest> = BTreeMap::new();
     while let Some(row) = rows.next().await {
         let row = row?;
-        if job.seen(&row.key) {
-            continue;
-        }
-        let id = match customer_id(row.get(id_col.as_deref())) {
-            Ok(id) => id,
-            Err(reason) => {
-                job.skip(&row.key, reason);
-                continue;
-            }
-        };
+        let Some(id) = job.new_row_of(&row, id_col.as_deref()) else { continue };
         let created_at = row.get(time_col.as_deref()).time_ms().unwrap_or(job.now);
         let payload = row.get(payload_col.as_deref()).text();
         let candidate = Newest { key: row.key.clone(), created_at, payload };

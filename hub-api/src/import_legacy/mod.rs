@@ -116,6 +116,21 @@ impl Job<'_> {
         false
     }
 
+    /// The customer id of an old row not imported before, from the column `id_column`; `None`
+    /// (counted as skipped, with why) for a row an earlier run imported or one without a valid id.
+    pub fn new_row_of(&mut self, row: &source::LegacyRow, id_column: Option<&str>) -> Option<String> {
+        if self.seen(&row.key) {
+            return None;
+        }
+        match customer_id(row.get(id_column)) {
+            Ok(id) => Some(id),
+            Err(reason) => {
+                self.skip(&row.key, reason);
+                None
+            }
+        }
+    }
+
     pub fn skip(&mut self, key: &str, reason: impl Into<String>) {
         let (count, keys) = self.summary.skipped.entry(reason.into()).or_default();
         *count += 1;

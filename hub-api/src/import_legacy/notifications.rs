@@ -9,7 +9,7 @@ use hub_shared::notification::{Channel, Outcome, COOLDOWN_MAX, COOLDOWN_MIN};
 use serde_json::Value;
 
 use super::source::Cell;
-use super::{customer_id, Job};
+use super::Job;
 
 pub(super) async fn import_preferences(job: &mut Job<'_>) -> anyhow::Result<()> {
     let t = &job.table;
@@ -24,16 +24,7 @@ pub(super) async fn import_preferences(job: &mut Job<'_>) -> anyhow::Result<()> 
     let mut read_as: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(row) = rows.next().await {
         let row = row?;
-        if job.seen(&row.key) {
-            continue;
-        }
-        let id = match customer_id(row.get(id_col.as_deref())) {
-            Ok(id) => id,
-            Err(reason) => {
-                job.skip(&row.key, reason);
-                continue;
-            }
-        };
+        let Some(id) = job.new_row_of(&row, id_col.as_deref()) else { continue };
         let email = row.get(email_col.as_deref()).text().unwrap_or_default().trim().to_string();
         if hub_shared::validate::email(&email).is_err() {
             job.skip(&row.key, "no valid email address");
@@ -120,16 +111,7 @@ pub(super) async fn import_log(job: &mut Job<'_>) -> anyhow::Result<()> {
     let mut read_as: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(row) = rows.next().await {
         let row = row?;
-        if job.seen(&row.key) {
-            continue;
-        }
-        let id = match customer_id(row.get(id_col.as_deref())) {
-            Ok(id) => id,
-            Err(reason) => {
-                job.skip(&row.key, reason);
-                continue;
-            }
-        };
+        let Some(id) = job.new_row_of(&row, id_col.as_deref()) else { continue };
         let Some(event_type) = row.get(type_col.as_deref()).text().map(|t| t.trim().to_string()) else {
             job.skip(&row.key, "no event type");
             continue;

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use hub_shared::report::ReportIn;
 use serde_json::Value;
 
-use super::{customer_id, Job};
+use super::Job;
 use crate::store::{insert_report, permille, ReportRow};
 
 /// Columns that repeat what the report's JSON holds: read through the JSON.
@@ -47,16 +47,7 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
     let mut with_warnings = 0u64;
     while let Some(row) = rows.next().await {
         let row = row?;
-        if job.seen(&row.key) {
-            continue;
-        }
-        let id = match customer_id(row.get(id_col.as_deref())) {
-            Ok(id) => id,
-            Err(reason) => {
-                job.skip(&row.key, reason);
-                continue;
-            }
-        };
+        let Some(id) = job.new_row_of(&row, id_col.as_deref()) else { continue };
         let json_cell = row.get(json_col.as_deref());
         let parsed = json_cell.json().filter(Value::is_object).and_then(|mut value| {
             value["customer_id"] = Value::String(id.clone());
