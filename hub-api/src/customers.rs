@@ -81,9 +81,15 @@ pub fn fields_of(state: &AppState, row: &ConfigRow, tokens_enc: Option<&str>) ->
     })
 }
 
-fn lockout_of(attempts: Option<&AttemptRow>, now: i64) -> Result<RecoveryLockout> {
-    let Some(a) = attempts else { return Ok(RecoveryLockout::default()) };
-    Ok(RecoveryLockout { failures: a.failures.clamp(0, u32::MAX as i64) as u32, locked_until: a.lock_end(now)? })
+/// The customer's failures, and the longest lock-out of the customer or of an address whose
+/// last failure was against it (the operator's clear ends both).
+fn lockout_of(attempts: Option<&AttemptRow>, address_lock: Option<i64>, now: i64) -> Result<RecoveryLockout> {
+    let customer_end = attempts.map(|a| a.lock_end(now)).transpose()?.flatten();
+    let address_end = address_lock.filter(|until| *until > now).and_then(chrono::DateTime::from_timestamp_millis);
+    Ok(RecoveryLockout {
+        failures: attempts.map_or(0, |a| a.failures.clamp(0, u32::MAX as i64) as u32),
+        locked_until: customer_end.max(address_end),
+    })
 }
 
 /// What is known of a customer besides its config row, for its view.
@@ -92,6 +98,7 @@ struct Extras<'a> {
     has_reports: bool,
     infra_backups: u32,
     attempts: Option<&'a AttemptRow>,
+    address_lock: Option<i64>,
 }
 
 fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> Result<CustomerConfig> {
@@ -102,7 +109,7 @@ fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> R
         updated_at: row.updated_at,
         has_reports: extras.has_reports,
         infra_backups: extras.infra_backups,
-        recovery_lockout: lockout_of(extras.attempts, now)?,
+        recovery_lockout: lockout_of(extras.attempts, extras.address_lock, now)?,
     })
 }
 
@@ -110,12 +117,14 @@ fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> R
 pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerConfig> {
     let store = state.store();
     let subject = crate::store::customer_subject(customer_id);
-    let (row, secrets, reported, versions, attempts) = tokio::try_join!(
+    let now = now_ms();
+    let (row, secrets, reported, versions, attempts, address_locks) = tokio::try_join!(
         store.config(customer_id),
         store.config_secrets(customer_id),
         store.has_reported(customer_id),
         store.infra_versions(customer_id),
         store.attempts(&subject),
+        store.address_lockouts(now),
     )?;
     let row = row.ok_or_else(|| no_config(customer_id))?;
     let tokens = secrets.and_then(|s| s.infra_tokens_enc);
@@ -124,25 +133,28 @@ pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerCo
         has_reports: reported,
         infra_backups: versions.len() as u32,
         attempts: attempts.as_ref(),
+        address_lock: address_locks.iter().find(|(id, _)| id == customer_id).map(|(_, until)| *until),
     };
-    view_of(state, &row, extras, now_ms())
+    view_of(state, &row, extras, now)
 }
 
 /// Every config as the operator API shows it.
 pub async fn load_views(state: &AppState) -> Result<Vec<CustomerConfig>> {
     let store = state.store();
-    let (rows, tokens, latest, counts, attempts) = tokio::try_join!(
+    let now = now_ms();
+    let (rows, tokens, latest, counts, attempts, address_locks) = tokio::try_join!(
         store.configs(),
         store.configs_with_tokens(),
         store.latest_reports(),
         store.infra_counts(),
         store.customer_attempts(),
+        store.address_lockouts(now),
     )?;
     let tokens: HashMap<String, Option<String>> = tokens.into_iter().collect();
     let reported: std::collections::HashSet<&str> = latest.iter().map(|l| l.customer_id.as_str()).collect();
     let counts: HashMap<String, i64> = counts.into_iter().collect();
     let attempts: HashMap<String, AttemptRow> = attempts.into_iter().map(|a| (a.subject.clone(), a)).collect();
-    let now = now_ms();
+    let address_locks: HashMap<String, i64> = address_locks.into_iter().collect();
     rows.iter()
         .map(|row| {
             let id = &row.customer_id;
@@ -151,6 +163,7 @@ pub async fn load_views(state: &AppState) -> Result<Vec<CustomerConfig>> {
                 has_reports: reported.contains(id.as_str()),
                 infra_backups: counts.get(id).copied().unwrap_or(0) as u32,
                 attempts: attempts.get(&crate::store::customer_subject(id)),
+                address_lock: address_locks.get(id).copied(),
             };
             view_of(state, row, extras, now)
         })
@@ -269,14 +282,14 @@ pub async fn run_action(
             let (key, hash, sealed) = new_api_key(state.cipher(), customer_id);
             let audit = operator_audit(AuditAction::RotateApiKey, customer_id, "API key replaced".into(), ip);
             made.api_key = Some(key);
-            store.set_api_key(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, Some((&hash, &sealed)), None, now_ms(), &audit).await?
         }
         ConfigAction::RotateRetrievalPassword => {
             let (password, hash, sealed) = new_retrieval_password(state.cipher(), customer_id);
             let summary = "retrieval password replaced".into();
             let audit = operator_audit(AuditAction::RotateRetrievalPassword, customer_id, summary, ip);
             made.retrieval_password = Some(password);
-            store.set_retrieval_password(customer_id, &hash, &sealed, now_ms(), &audit).await?
+            store.set_credentials(customer_id, None, Some((&hash, &sealed)), now_ms(), &audit).await?
         }
     }
     Ok(made)

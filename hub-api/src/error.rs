@@ -32,6 +32,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// 429 with `Retry-After`.
+    #[error("too many requests: {message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// The store's answer: not found (404), a conflict or unique key (409), a corrupt row or
@@ -57,7 +60,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests(_) | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -77,7 +80,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::TooManyRequests(_) | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Store(StoreError::NotFound(_)) => "not_found",
             AppError::Store(StoreError::Conflict(_)) => "conflict",
@@ -121,6 +124,10 @@ impl IntoResponse for AppError {
             _ if status.is_server_error() => tracing::error!(error = %self, "request failed"),
             _ => {}
         }
-        (status, Json(self.body())).into_response()
+        let mut res = (status, Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_secs, .. } = self {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        res
     }
 }

@@ -2,15 +2,23 @@
 //! `GET /api/v1/recovery/{id}`: the only thing between the internet and a customer's restic
 //! passwords.
 //!
-//! - Failures are counted per customer and per client address (in the database, so every
-//!   replica sees them; an IPv6 address counts as its /64). After [`FREE_FAILURES`] failures a
-//!   subject is locked out for one minute, doubling with each further failure up to a day;
-//!   failures are forgotten a day after the last.
-//! - While either is locked out every attempt is refused with 429, even with the right password;
-//!   the operator can clear a customer's lock-out.
-//! - Every answer does the same work (an unknown customer is checked against a dummy hash) and
-//!   takes at least [`MIN_ANSWER`], so timing tells nothing.
-//! - Failures are audited; every [`ALERT_EVERY`] failures against a customer raise an alert.
+//! - Failures are counted per client address (an IPv6 address counts as its /64) and per
+//!   customer, in the database, so every replica sees them. After [`FREE_FAILURES`] failures an
+//!   address is locked out for one minute, doubling with each further failure up to a day.
+//!   After [`CUSTOMER_DAILY_FAILURES`] failures against one customer (from all addresses
+//!   together) the customer is locked for a day, but only for addresses that have failed: the
+//!   right password from an address that has not failed is never refused, so a stranger
+//!   cannot lock a customer out of its own recovery. Failures are forgotten a day after the
+//!   last.
+//! - Each try is counted as a failure before it is judged (one atomic statement per subject),
+//!   and taken back when it was right: concurrent guesses cannot all see an unlocked count.
+//! - While locked every try is refused with 429, even with the right password; the operator
+//!   can clear a customer's lock-out.
+//! - Every answer takes at least [`MIN_ANSWER`], and an unknown customer is checked against a
+//!   dummy hash and counted against the address like any other, so neither answers nor timing
+//!   tell whether a customer exists; but an unknown id writes no row of its own and no audit row.
+//! - Failures against a customer are audited; every lock is a `recovery_locked` hub event (an
+//!   error, emailed to the operator) naming the addresses.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -18,12 +26,15 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use hub_shared::audit::AuditAction;
+use hub_shared::event::{EventType, Severity};
 use subtle::ConstantTimeEq;
 
 use crate::customer_secrets::retrieval_hash;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::{customer_subject, ip_subject, AuditRecord, ConfigRow, SecretsRow, StoreError};
+use crate::store::{
+    customer_subject, ip_subject, AuditRecord, ConfigRow, FailureCount, LockSchedule, NewEvent, SecretsRow, StoreError,
+};
 
 pub const RETRIEVAL_HEADER: &str = "x-retrieval-password";
 /// Failures allowed before the first lock-out.
@@ -32,8 +43,13 @@ pub const FIRST_LOCKOUT_MS: i64 = 60 * 1000;
 pub const MAX_LOCKOUT_MS: i64 = 24 * 3600 * 1000;
 /// Failures older than this (since the last one) are forgotten.
 pub const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
-/// An operator alert every this many failures against one customer.
-pub const ALERT_EVERY: i64 = 10;
+/// Failures against one customer, from all addresses together, before the customer-wide lock.
+/// Against a four-word passphrase (about 45 bits) a hundred guesses a day stay hopeless.
+pub const CUSTOMER_DAILY_FAILURES: i64 = 100;
+/// How long the customer-wide lock lasts.
+pub const CUSTOMER_LOCKOUT_MS: i64 = 24 * 3600 * 1000;
+/// At most this many addresses are named in a `recovery_locked` event.
+const EVENT_ADDRESSES: i64 = 50;
 /// No answer comes sooner than this after the request.
 pub const MIN_ANSWER: Duration = Duration::from_millis(200);
 
@@ -44,6 +60,17 @@ pub fn lockout_ms(failures: i64) -> i64 {
     }
     let doublings = (failures - FREE_FAILURES).min(20) as u32;
     FIRST_LOCKOUT_MS.saturating_mul(1 << doublings).min(MAX_LOCKOUT_MS)
+}
+
+/// The lock-outs of an address, as [`lockout_ms`] says.
+fn address_locks() -> LockSchedule {
+    let steps = (FREE_FAILURES..).map(lockout_ms).take_while(|&ms| ms < MAX_LOCKOUT_MS).chain([MAX_LOCKOUT_MS]);
+    LockSchedule { first: FREE_FAILURES, steps: steps.collect() }
+}
+
+/// The customer-wide lock-out.
+fn customer_locks() -> LockSchedule {
+    LockSchedule { first: CUSTOMER_DAILY_FAILURES, steps: vec![CUSTOMER_LOCKOUT_MS] }
 }
 
 /// The address whose failures are counted together: an IPv4 address, or an IPv6 /64 (one
@@ -165,32 +192,40 @@ async fn check(
     let typed = typed_password(headers)?;
     let store = state.store();
     let (customer_key, ip_key) = (customer_subject(customer_id), ip_subject(&address_key(ip)));
-    let (config, secrets, by_customer, by_ip) = tokio::try_join!(
-        store.config(customer_id),
-        store.config_secrets(customer_id),
-        store.attempts(&customer_key),
-        store.attempts(&ip_key),
-    )?;
+    let (config, secrets) = tokio::try_join!(store.config(customer_id), store.config_secrets(customer_id))?;
     // The same work whether or not the customer exists: one keyed hash, one comparison.
     let computed = retrieval_hash(state.cipher(), customer_id, &typed);
     let expected = secrets.as_ref().and_then(|s| s.retrieval_password_hash.clone());
     let dummy = "0".repeat(computed.len());
     let equal: bool = computed.as_bytes().ct_eq(expected.as_deref().unwrap_or(&dummy).as_bytes()).into();
-    let right = equal && expected.is_some() && config.is_some();
+    let known = expected.is_some() && config.is_some();
+    let right = equal && known;
 
-    let locked_until =
-        by_customer.as_ref().map_or(0, |a| a.locked_until).max(by_ip.as_ref().map_or(0, |a| a.locked_until));
-    if locked_until > now {
-        tracing::warn!(customer_id, %ip, right, "retrieval refused: locked out");
-        return Err(Refusal::Locked { retry_after_secs: ((locked_until - now + 999) / 1000).max(1) });
+    // Count first, decide after.
+    let forget_before = now - FORGET_AFTER_MS;
+    let Some(by_ip) = store.count_failure(&ip_key, customer_id, now, forget_before, &address_locks()).await? else {
+        tracing::warn!(customer_id, %ip, right, "retrieval refused: the address is locked out");
+        return Err(locked(state, &ip_key, now).await?);
+    };
+    // An unknown id is counted against the address only: no row per guessed id.
+    let by_customer = match known {
+        true => store.count_failure(&customer_key, customer_id, now, forget_before, &customer_locks()).await?,
+        false => Some(FailureCount { failures: 0, locked_until: 0 }),
+    };
+    let address_failed_before = by_ip.failures > 1;
+    if by_customer.is_none() && address_failed_before {
+        store.uncount_failure(&ip_key, &by_ip, now).await?;
+        tracing::warn!(customer_id, %ip, right, "retrieval refused: the customer is locked out for addresses that failed");
+        return Err(locked(state, &customer_key, now).await?);
     }
+
     let ip_text = Some(ip.to_string());
     if let (true, Some(config), Some(secrets)) = (right, config, secrets) {
-        // The customer's failures are forgotten; the address's are not, or a guesser who is
-        // also a customer could reset its own count with its own password.
-        if by_customer.is_some() {
-            store.clear_attempts(&customer_key).await?;
-        }
+        // The customer's failures are forgotten; the address's are not (only this try is taken
+        // back), or a guesser who is also a customer could reset its own count with its own
+        // password.
+        store.uncount_failure(&ip_key, &by_ip, now).await?;
+        store.clear_attempts(&customer_key).await?;
         store
             .audit(&AuditRecord {
                 at: now,
@@ -204,59 +239,113 @@ async fn check(
         return Ok(Verified { config, secrets });
     }
 
-    let forget_before = now - FORGET_AFTER_MS;
-    let customer_failures = store.record_failed_attempt(&customer_key, customer_id, now, forget_before).await?;
-    let ip_failures = store.record_failed_attempt(&ip_key, customer_id, now, forget_before).await?;
-    for (subject, failures) in [(&customer_key, customer_failures), (&ip_key, ip_failures)] {
-        let lock = lockout_ms(failures);
-        if lock > 0 {
-            store.lock_subject(subject, now + lock).await?;
-        }
+    let customer_failures = by_customer.map_or(0, |c| c.failures);
+    tracing::warn!(customer_id, %ip, known, customer_failures, ip_failures = by_ip.failures, "wrong retrieval password");
+    if known {
+        store
+            .audit(&AuditRecord {
+                at: now,
+                actor: "public",
+                action: AuditAction::RetrievalFailed.as_str(),
+                customer_id: Some(customer_id.to_string()),
+                summary: format!(
+                    "wrong retrieval password for the {purpose}; failure {customer_failures} against this \
+                     customer, {} from this address",
+                    by_ip.failures
+                ),
+                client_ip: ip_text,
+            })
+            .await?;
     }
-    tracing::warn!(customer_id, %ip, customer_failures, ip_failures, "wrong retrieval password");
-    store
-        .audit(&AuditRecord {
-            at: now,
-            actor: "public",
-            action: AuditAction::RetrievalFailed.as_str(),
-            customer_id: Some(customer_id.to_string()),
-            summary: format!(
-                "wrong retrieval password for the {purpose}; failure {customer_failures} against this \
-                 customer, {ip_failures} from this address"
-            ),
-            client_ip: ip_text,
-        })
-        .await?;
-    if customer_failures % ALERT_EVERY == 0 {
-        alert_operator_retrieval_failures(state, customer_id, ip, customer_failures, now).await?;
+    // A count that came with a lock (the one before it had none, or it would not have been
+    // counted) is a new lock.
+    if by_ip.locked_until > now {
+        let lock = Lock::Address { address: address_key(ip), failures: by_ip.failures, until: by_ip.locked_until };
+        raise_recovery_locked(state, customer_id, known, ip, lock, now).await?;
+    }
+    if let Some(c) = by_customer.filter(|c| known && c.locked_until > now) {
+        let addresses = store.failed_retrieval_addresses(customer_id, now - FORGET_AFTER_MS, EVENT_ADDRESSES).await?;
+        let lock = Lock::Customer { addresses, failures: c.failures, until: c.locked_until };
+        raise_recovery_locked(state, customer_id, known, ip, lock, now).await?;
     }
     Err(AppError::Unauthorized("wrong customer id or retrieval password".into()).into())
 }
 
-/// Raises the operator alert for repeated failed retrieval attempts against a customer.
-///
-/// Today this writes a `retrieval_alert` audit entry and a warning to the log. The events and
-/// notifications system hooks in here: record a hub event (severity error) so the operator is
-/// emailed.
-pub async fn alert_operator_retrieval_failures(
+/// The refusal of a locked subject, with how long it stays locked.
+async fn locked(state: &AppState, subject: &str, now: i64) -> Result<Refusal, StoreError> {
+    let until = state.store().attempts(subject).await?.map_or(0, |a| a.locked_until);
+    Ok(Refusal::Locked { retry_after_secs: ((until - now + 999) / 1000).max(1) })
+}
+
+/// A new lock-out.
+#[derive(Debug)]
+enum Lock {
+    /// An address (or IPv6 /64) after its `failures`-th failure.
+    Address { address: String, failures: i64, until: i64 },
+    /// A customer, for the addresses that failed, after `failures` failures within a day.
+    Customer { addresses: Vec<String>, failures: i64, until: i64 },
+}
+
+/// Tells the operator of a new lock-out: a `recovery_locked` hub event (an error, so it is
+/// emailed), an audit entry and a warning in the log. A lock brought by a guess at an unknown
+/// customer id is only logged: there is no customer to file it under.
+async fn raise_recovery_locked(
     state: &AppState,
     customer_id: &str,
+    known: bool,
     ip: IpAddr,
-    failures: i64,
+    lock: Lock,
     now: i64,
 ) -> Result<(), StoreError> {
-    tracing::warn!(customer_id, %ip, failures, "ALERT: repeated wrong retrieval passwords for a customer");
-    state
-        .store()
+    let minutes = |until: i64| (until - now + 59_999) / 60_000;
+    let (message, details) = match &lock {
+        Lock::Address { address, failures, until } => (
+            format!(
+                "recovery locked for {} min for address {address} after {failures} wrong retrieval passwords",
+                minutes(*until)
+            ),
+            serde_json::json!({ "scope": "address", "addresses": [address], "failures": failures, "locked_until": until }),
+        ),
+        Lock::Customer { addresses, failures, until } => (
+            format!(
+                "recovery locked for {} min for every address that failed, after {failures} wrong retrieval \
+                 passwords within a day from {} addresses: {}",
+                minutes(*until),
+                addresses.len(),
+                addresses.join(", ")
+            ),
+            serde_json::json!({ "scope": "customer", "addresses": addresses, "failures": failures, "locked_until": until }),
+        ),
+    };
+    tracing::warn!(customer_id, %ip, known, "ALERT: {message}");
+    if !known {
+        return Ok(());
+    }
+    let store = state.store();
+    store
+        .insert_event(&NewEvent {
+            customer_id: customer_id.to_string(),
+            event_type: EventType::RecoveryLocked,
+            severity: Severity::Error,
+            message: message.clone(),
+            details_json: details.to_string(),
+            source: "hub".into(),
+            occurred_at: now,
+            received_at: now,
+        })
+        .await?;
+    store
         .audit(&AuditRecord {
             at: now,
             actor: "hub",
             action: AuditAction::RetrievalAlert.as_str(),
             customer_id: Some(customer_id.to_string()),
-            summary: format!("{failures} wrong retrieval passwords within a day; the latest from {ip}"),
+            summary: message,
             client_ip: Some(ip.to_string()),
         })
-        .await
+        .await?;
+    state.notifier().wake();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -271,6 +360,18 @@ mod tests {
         assert_eq!(lockout_ms(FREE_FAILURES + 1), 120_000);
         assert_eq!(lockout_ms(FREE_FAILURES + 3), 480_000);
         assert_eq!(lockout_ms(FREE_FAILURES + 40), MAX_LOCKOUT_MS);
+    }
+
+    #[test]
+    fn the_address_schedule_is_the_lockout_rule() {
+        let locks = address_locks();
+        assert_eq!(locks.first, FREE_FAILURES);
+        for failures in 1..60 {
+            let i = (failures - locks.first).clamp(0, locks.steps.len() as i64 - 1) as usize;
+            let scheduled = if failures < locks.first { 0 } else { locks.steps[i] };
+            assert_eq!(scheduled, lockout_ms(failures), "after failure {failures}");
+        }
+        assert_eq!(customer_locks().steps, [CUSTOMER_LOCKOUT_MS]);
     }
 
     #[test]

@@ -114,8 +114,6 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::notifications::list_notifications))
         .routes(routes!(routes::notifications::post_notify))
         .routes(routes!(routes::jobs::list_jobs))
-        .routes(routes!(routes::auth::login))
-        .routes(routes!(routes::auth::get_session))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::assets::get_manifest))
         .routes(routes::assets::file_routes(routes!(
@@ -123,24 +121,35 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             routes::assets::put_file,
             routes::assets::delete_file
         )))
-        .routes(routes!(routes::configs::create_config, routes::configs::list_configs))
         .routes(routes!(routes::configs::get_config, routes::configs::update_config, routes::configs::delete_config))
         .routes(routes!(routes::config_actions::block_config))
         .routes(routes!(routes::config_actions::unblock_config))
+        .routes(routes!(routes::config_actions::clear_recovery_lockout))
+        .routes(routes!(routes::audit::list_audit))
+        .merge(secret_routes())
+        .merge(infra_push())
+        .split_for_parts()
+}
+
+/// The routes whose answers carry a secret (credentials, the CSRF token, generated configs,
+/// recovery bundles, infra backups with restic passwords): `Cache-Control: no-store` on every
+/// answer, refusals included.
+fn secret_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::auth::login))
+        .routes(routes!(routes::auth::get_session))
+        .routes(routes!(routes::configs::create_config, routes::configs::list_configs))
         .routes(routes!(routes::config_actions::rotate_api_key))
         .routes(routes!(routes::config_actions::rotate_retrieval_password))
         .routes(routes!(routes::config_actions::set_credentials))
         .routes(routes!(routes::config_actions::reveal_credentials))
         .routes(routes!(routes::config_actions::preview_config))
         .routes(routes!(routes::config_actions::create_config_from_report))
-        .routes(routes!(routes::config_actions::clear_recovery_lockout))
-        .routes(routes!(routes::audit::list_audit))
         .routes(routes!(routes::recovery::get_config_yaml))
         .routes(routes!(routes::recovery::get_recovery))
         .routes(routes!(routes::infra::get_infra_backup))
         .routes(routes!(routes::infra::list_infra_backups))
-        .merge(infra_push())
-        .split_for_parts()
+        .layer(axum::middleware::map_response(crate::headers::no_store))
 }
 
 /// `POST /api/v1/infra-backup` with its own body limit (10 MiB instead of 1 MiB): the inner
@@ -171,6 +180,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new().gzip(true).compress_when(compress_predicate()))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

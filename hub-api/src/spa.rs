@@ -34,6 +34,7 @@ pub async fn fallback(uri: Uri) -> Response {
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
                 (header::CACHE_CONTROL, "no-cache".to_string()),
+                (header::CONTENT_SECURITY_POLICY, crate::headers::app_csp(&String::from_utf8_lossy(&index.data))),
             ],
             index.data,
         )

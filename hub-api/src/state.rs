@@ -29,6 +29,7 @@ struct Inner {
     cipher: Cipher,
     login_limiter: LoginLimiter,
     password_checks: tokio::sync::Semaphore,
+    event_limiter: crate::ratelimit::TokenBuckets,
     leads: std::sync::atomic::AtomicBool,
     tasks: tokio_util::task::TaskTracker,
     instance_id: String,
@@ -51,15 +52,17 @@ impl AppState {
         let secret = if configured.is_empty() { stored_session_secret(&store, &cipher).await? } else { configured };
         let assets = AssetManager::open(config.data_dir.join("assets"), config.raw.assets.seed_dir.clone()).await?;
         let notifier = Notifier::from_config(&config)?;
+        let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
             ingest,
             notifier,
-            session_keys: SessionKeys::new(secret.as_bytes()),
+            session_keys,
             cipher,
             login_limiter: LoginLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
             password_checks: tokio::sync::Semaphore::new(2),
+            event_limiter: crate::ratelimit::TokenBuckets::for_events(),
             leads: std::sync::atomic::AtomicBool::new(false),
             tasks: tokio_util::task::TaskTracker::new(),
             instance_id: uuid::Uuid::new_v4().to_string(),
@@ -99,6 +102,16 @@ impl AppState {
     /// At most two bcrypt password checks run at once.
     pub fn password_checks(&self) -> &tokio::sync::Semaphore {
         &self.0.password_checks
+    }
+
+    /// Takes a token of `customer_id`'s bucket for events and notify (see [`crate::ratelimit`]).
+    pub fn limit_events(&self, customer_id: &str, now: i64) -> crate::error::Result<()> {
+        self.0.event_limiter.take(customer_id, now).map_err(|retry_after_secs| crate::error::AppError::RateLimited {
+            message: format!(
+                "too many events and notifications for customer {customer_id:?}; try again in {retry_after_secs} s"
+            ),
+            retry_after_secs,
+        })
     }
 
     /// The app assets in `<data_dir>/assets/`.

@@ -14,7 +14,6 @@ pub const KEPT_VERSIONS: usize = 10;
 pub const MAX_DISKS: usize = 64;
 pub const MAX_STACKS: usize = 512;
 pub const MAX_BIND_MOUNTS: usize = 256;
-const MAX_TEXT: usize = 4096;
 
 /// A bind mount of a disk: a path, or a source and a target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,21 +117,38 @@ impl InfraBackupIn {
                     format!("{field} must be a filesystem UUID like 0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e"),
                 );
             }
-            if !disk.mount_point.starts_with('/') {
-                let field = at("mount_point");
-                return err(&field, format!("{field} must be an absolute path"));
-            }
-            for (name, value) in
-                [("label", &disk.label), ("mount_point", &disk.mount_point), ("fstab_options", &disk.fstab_options)]
-            {
-                if value.len() > MAX_TEXT {
+            // Each of these ends up in /etc/fstab on a restored node: checked as the shapes
+            // they are, so a planted backup cannot add lines or fields there.
+            let checks = [
+                ("mount_point", validate::fstab_path(&disk.mount_point)),
+                ("fstab_options", validate::mount_options(&disk.fstab_options)),
+                ("label", validate::fs_label(&disk.label)),
+            ];
+            for (name, result) in checks {
+                if let Err(msg) = result {
                     let field = at(name);
-                    return err(&field, format!("{field} must be at most {MAX_TEXT} bytes"));
+                    return err(&field, format!("{field} {msg}"));
                 }
             }
             if disk.bind_mounts.len() > MAX_BIND_MOUNTS {
                 let field = at("bind_mounts");
                 return err(&field, format!("{field} may list at most {MAX_BIND_MOUNTS} entries"));
+            }
+            for (j, mount) in disk.bind_mounts.iter().enumerate() {
+                let checks = match mount {
+                    BindMount::Path(path) => vec![(String::new(), validate::fstab_path(path))],
+                    BindMount::Mount { source, target, options } => vec![
+                        (".source".into(), validate::fstab_path(source)),
+                        (".target".into(), validate::fstab_path(target)),
+                        (".options".into(), validate::mount_options(options)),
+                    ],
+                };
+                for (name, result) in checks {
+                    if let Err(msg) = result {
+                        let field = format!("disks[{i}].bind_mounts[{j}]{name}");
+                        return err(&field, format!("{field} {msg}"));
+                    }
+                }
             }
         }
         if self.stacks.len() > MAX_STACKS {
@@ -255,6 +271,74 @@ mod tests {
             break_it(&mut b);
             assert_eq!(b.validate().unwrap_err().field, field);
         }
+    }
+
+    #[test]
+    fn hostile_fstab_values_are_refused_naming_the_field() {
+        type Break = Box<dyn Fn(&mut InfraBackupIn)>;
+        let injected = "/mnt/data auto defaults 0 2\nUUID=0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e / ext4";
+        let cases: Vec<(&str, Break)> = vec![
+            ("disks[0].mount_point", Box::new(move |b| b.disks[0].mount_point = injected.into())),
+            ("disks[0].mount_point", Box::new(|b| b.disks[0].mount_point = "/mnt/my data".into())),
+            ("disks[0].mount_point", Box::new(|b| b.disks[0].mount_point = "/mnt/data\tx".into())),
+            ("disks[0].mount_point", Box::new(|b| b.disks[0].mount_point = "/mnt/a\\040b".into())),
+            ("disks[0].fstab_options", Box::new(|b| b.disks[0].fstab_options = "defaults 0 0\n/dev/sdb /root".into())),
+            ("disks[0].fstab_options", Box::new(|b| b.disks[0].fstab_options = "defaults,,nofail".into())),
+            ("disks[0].fstab_options", Box::new(|b| b.disks[0].fstab_options = "rw;exec".into())),
+            ("disks[0].label", Box::new(|b| b.disks[0].label = "data\n/dev/sdb".into())),
+            ("disks[0].label", Box::new(|b| b.disks[0].label = "x".repeat(256))),
+            ("disks[0].uuid", Box::new(|b| b.disks[0].uuid = "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e /".into())),
+            ("disks[0].bind_mounts[0]", Box::new(|b| b.disks[0].bind_mounts = vec![BindMount::Path("srv".into())])),
+            (
+                "disks[0].bind_mounts[1].target",
+                Box::new(|b| {
+                    b.disks[0].bind_mounts.push(BindMount::Mount {
+                        source: "/mnt/data/a".into(),
+                        target: "/srv/a none bind 0 0\n/x".into(),
+                        options: String::new(),
+                    })
+                }),
+            ),
+            (
+                "disks[0].bind_mounts[1].source",
+                Box::new(|b| {
+                    b.disks[0].bind_mounts.push(BindMount::Mount {
+                        source: "relative".into(),
+                        target: "/srv/a".into(),
+                        options: String::new(),
+                    })
+                }),
+            ),
+            (
+                "disks[0].bind_mounts[1].options",
+                Box::new(|b| {
+                    b.disks[0].bind_mounts.push(BindMount::Mount {
+                        source: "/mnt/data/a".into(),
+                        target: "/srv/a".into(),
+                        options: "bind 0 0".into(),
+                    })
+                }),
+            ),
+        ];
+        for (field, break_it) in cases {
+            let mut b = valid();
+            break_it(&mut b);
+            let err = b.validate().unwrap_err();
+            assert_eq!(err.field, field, "{err:?}");
+            assert!(err.message.contains(field), "{err:?}");
+        }
+        // What real nodes send stays valid: labels with spaces and accents, empty options, FAT
+        // and NTFS serials, options with values.
+        let mut b = valid();
+        b.disks[0].label = "Adatok (külső)".into();
+        b.disks[0].fstab_options = "defaults,nofail,x-systemd.device-timeout=10s,uid=1000".into();
+        b.disks.push(Disk { uuid: "ABCD-1234".into(), mount_point: "/mnt/usb-1_2@x".into(), ..Disk::default() });
+        b.disks[1].bind_mounts.push(BindMount::Mount {
+            source: "/mnt/usb-1_2@x/a".into(),
+            target: "/srv/a".into(),
+            options: "ro,bind".into(),
+        });
+        assert_eq!(b.validate(), Ok(()));
     }
 
     #[test]

@@ -165,6 +165,53 @@ pub fn is_fs_uuid(value: &str) -> bool {
     is_uuid(value) || hex(value, 16) || value.split_once('-').is_some_and(|(a, b)| hex(a, 4) && hex(b, 4))
 }
 
+/// The longest path accepted (Linux's `PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+
+/// An absolute path that can stand as one field of an `/etc/fstab` line: starts with `/`, no
+/// whitespace, no control characters and no `\` (fstab's escape character).
+pub fn fstab_path(value: &str) -> Result<(), String> {
+    if !value.starts_with('/') {
+        return Err("must be an absolute path (starting with /)".into());
+    }
+    if value.len() > PATH_MAX {
+        return Err(format!("must be at most {PATH_MAX} bytes"));
+    }
+    match value.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '\\') {
+        Some(bad) => Err(format!("must not contain whitespace, control characters or \\ (found {bad:?})")),
+        None => Ok(()),
+    }
+}
+
+/// Mount options: empty, or a comma list of non-empty items of `A-Z a-z 0-9 _ = . -`
+/// (`defaults,nofail,uid=1000`).
+pub fn mount_options(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    if value.len() > 1024 {
+        return Err("must be at most 1024 bytes".into());
+    }
+    let item_ok =
+        |item: &str| !item.is_empty() && item.bytes().all(|b| b.is_ascii_alphanumeric() || b"_=.-".contains(&b));
+    if value.split(',').all(item_ok) {
+        Ok(())
+    } else {
+        Err("must be a comma-separated list of options made of A-Z, a-z, 0-9, '_', '=', '.' and '-'".into())
+    }
+}
+
+/// A filesystem label: at most 255 bytes, no control characters (spaces and accents are fine).
+pub fn fs_label(value: &str) -> Result<(), String> {
+    if value.len() > 255 {
+        return Err("must be at most 255 bytes".into());
+    }
+    match value.chars().find(|c| c.is_control()) {
+        Some(bad) => Err(format!("must not contain control characters (found {bad:?})")),
+        None => Ok(()),
+    }
+}
+
 /// The number of words in a retrieval password.
 pub const PASSPHRASE_WORDS: usize = 4;
 

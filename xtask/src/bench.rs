@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::root;
 
-const KEY: &str = "bench-report-key";
+const KEY: &str = "bench-report-key-0123456789abcdef";
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 

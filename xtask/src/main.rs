@@ -125,7 +125,8 @@ fn run(args: &[String]) -> Result<()> {
         .env("HUB_SERVER__LISTEN", &listen)
         .env("HUB_SERVER__DATA_DIR", &data)
         .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"));
-    let demo_key = std::env::var("HUB_API__REPORT_API_KEY").unwrap_or_else(|_| "demo-report-key".into());
+    let demo_key =
+        std::env::var("HUB_API__REPORT_API_KEY").unwrap_or_else(|_| "demo-report-key-for-this-machine-only".into());
     if demo {
         hub.env("HUB_API__REPORT_API_KEY", &demo_key);
     }

@@ -61,5 +61,6 @@ pub fn ensure_test_tools() -> Result<()> {
             run_cmd(Command::new("rustup").args(["component", "add", component]))?;
         }
     }
-    Ok(())
+    // The README's recovery recipe is run by a test.
+    ensure_apt(&["jq"])
 }

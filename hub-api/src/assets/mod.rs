@@ -9,6 +9,7 @@ pub mod conditional;
 pub mod content;
 pub mod scan;
 pub mod seed;
+pub mod svg;
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -68,6 +68,20 @@ impl Caller {
         }
     }
 
+    /// Who may read `customer_id`'s infra backups (restic passwords, controller.yaml): the
+    /// operator and that customer's key; the global key only when `global_allowed`
+    /// (`api.global_key_reads_backups`).
+    pub fn require_backup_read(&self, customer_id: &str, global_allowed: bool) -> Result<()> {
+        match self {
+            Caller::Global if !global_allowed => Err(AppError::Forbidden(
+                "the global key may not read infra backups (the hub allows it only with \
+                 api.global_key_reads_backups: true); use the customer's own key"
+                    .into(),
+            )),
+            _ => self.require_read(customer_id),
+        }
+    }
+
     /// What a controller may push for `customer_id`: the global key or that customer's key.
     pub fn require_controller_for(&self, customer_id: &str) -> Result<()> {
         match self {

@@ -1,5 +1,7 @@
 //! Operator sessions: a signed JWT naming a session row, in an HttpOnly cookie, and the CSRF token
-//! derived from the session id with a keyed hash (so every replica can check it).
+//! derived from the session id with a keyed hash (so every replica can check it). Both keys are
+//! derived from the session secret and the operator's password hash, so changing
+//! `auth.password_hash` ends every session made with the old one.
 
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -34,10 +36,14 @@ impl std::fmt::Debug for SessionKeys {
 }
 
 impl SessionKeys {
-    pub fn new(secret: &[u8]) -> Self {
+    /// The keys of sessions signed with `secret` for the operator password whose bcrypt hash is
+    /// `password_hash` (empty when the hub runs without one).
+    pub fn new(secret: &[u8], password_hash: &str) -> Self {
         let derive = |label: &[u8]| {
             let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
             mac.update(label);
+            mac.update(&[0]);
+            mac.update(password_hash.as_bytes());
             mac.finalize().into_bytes().to_vec()
         };
         let sign = derive(b"felhom-hub session signing");
@@ -78,19 +84,21 @@ mod tests {
 
     #[test]
     fn tokens_verify_until_they_expire() {
-        let keys = SessionKeys::new(b"secret");
+        let keys = SessionKeys::new(b"secret", "$2b$04$hash");
         let token = keys.issue("abc", 1_000_000, 2_000_000);
         assert_eq!(keys.verify(&token, 1_500_000).as_deref(), Some("abc"));
         assert_eq!(keys.verify(&token, 2_000_000), None);
-        assert_eq!(SessionKeys::new(b"other").verify(&token, 1_500_000), None);
+        assert_eq!(SessionKeys::new(b"other", "$2b$04$hash").verify(&token, 1_500_000), None);
+        assert_eq!(SessionKeys::new(b"secret", "$2b$04$other").verify(&token, 1_500_000), None, "a new password");
         assert_eq!(keys.verify("garbage", 1_500_000), None);
     }
 
     #[test]
     fn csrf_tokens_differ_per_session_and_key() {
-        let keys = SessionKeys::new(b"secret");
+        let keys = SessionKeys::new(b"secret", "");
         assert_ne!(keys.csrf_token("a"), keys.csrf_token("b"));
-        assert_ne!(keys.csrf_token("a"), SessionKeys::new(b"other").csrf_token("a"));
+        assert_ne!(keys.csrf_token("a"), SessionKeys::new(b"other", "").csrf_token("a"));
+        assert_ne!(keys.csrf_token("a"), SessionKeys::new(b"secret", "$2b$04$hash").csrf_token("a"));
         assert_eq!(keys.csrf_token("a"), keys.csrf_token("a"));
     }
 }

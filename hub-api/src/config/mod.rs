@@ -17,8 +17,8 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use raw::{
-    RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawNotifications, RawRegistry, RawRetention,
-    RawScheduler, RawSecurity, RawServer,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawConfig, RawDatabase, RawNotifications, RawRegistry,
+    RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -120,6 +120,16 @@ impl Config {
         }
         if !n.from_email.contains('@') {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
+        }
+        if !raw.registry.template_url.trim().is_empty() {
+            template_url(&raw.registry)?;
+        }
+        let global_key = raw.api.report_api_key.expose_secret();
+        if !global_key.is_empty() && global_key.chars().count() < MIN_GLOBAL_KEY_LEN {
+            bail!(
+                "invalid api.report_api_key: the global key must be at least {MIN_GLOBAL_KEY_LEN} characters \
+                 (or empty for none); make one with `openssl rand -hex 32`"
+            );
         }
         let session_secret = raw.auth.session_secret.expose_secret();
         if !session_secret.is_empty() && session_secret.len() < 32 {
@@ -270,9 +280,44 @@ mod tests {
     }
 
     #[test]
+    fn a_global_key_under_32_characters_stops_start_up() {
+        let short = "only-thirty-one-characters-long";
+        assert_eq!(short.len(), MIN_GLOBAL_KEY_LEN - 1);
+        let err = with(&[("api.report_api_key", short)]).unwrap_err().to_string();
+        assert!(err.contains("api.report_api_key") && err.contains("at least 32 characters"), "{err}");
+        assert!(!err.contains(short), "the key is not shown: {err}");
+        assert!(with(&[("api.report_api_key", "exactly-thirty-two-characters-ok")]).is_ok());
+        assert!(with(&[("api.report_api_key", "")]).is_ok(), "no global key at all is allowed");
+    }
+
+    #[test]
+    fn the_template_url_is_https_unless_allowed_for_tests() {
+        let url = |u: &str| ("registry.template_url", u.to_string());
+        let err = |pairs: &[(&str, String)]| {
+            let mut f = Figment::from(Serialized::defaults(RawConfig::default()))
+                .merge(Serialized::default("server.listen", "127.0.0.1:0"));
+            for (k, v) in pairs {
+                f = match v.as_str() {
+                    "true" => f.merge(Serialized::default(k, true)),
+                    _ => f.merge(Serialized::default(k, v)),
+                };
+            }
+            Config::from_figment(f).err().map(|e| e.to_string())
+        };
+        assert_eq!(err(&[url("https://gitea.example/raw/controller.yaml.example")]), None);
+        let plain = err(&[url("http://u:secret-pw@gitea.example/c.yaml?token=secret-q")]).unwrap();
+        assert!(plain.contains("registry.template_url") && plain.contains("https://"), "{plain}");
+        assert!(!plain.contains("secret"), "{plain}");
+        assert!(err(&[url("ftp://gitea.example/c.yaml")]).is_some());
+        assert!(err(&[url("not a url")]).is_some());
+        let allowed = [url("http://127.0.0.1:9/c.yaml"), ("registry.template_allow_http", "true".into())];
+        assert_eq!(err(&allowed), None);
+    }
+
+    #[test]
     fn debug_hides_secrets() {
         let c = with(&[
-            ("api.report_api_key", "super-secret-key"),
+            ("api.report_api_key", "super-secret-key-0123456789abcdef"),
             ("auth.session_secret", "sess-secret-sess-secret-sess-secret"),
             ("auth.password_hash", "$2b$04$abcdefghijklmnopqrstuu5z1Uk1tJ5ZCUzTzNnAYf.kq3D6ZpMmi"),
         ])
@@ -286,9 +331,9 @@ mod tests {
     fn a_numeric_secret_is_read_as_text_and_never_quoted() {
         let f = Figment::from(Serialized::defaults(RawConfig::default()))
             .merge(Serialized::default("server.listen", "127.0.0.1:0"))
-            .merge(Serialized::default("api.report_api_key", 84736251u64));
+            .merge(Serialized::default("registry.token", 84736251u64));
         let c = Config::from_figment(f).unwrap();
-        assert_eq!(c.raw.api.report_api_key.expose_secret(), "84736251");
+        assert_eq!(c.raw.registry.token.expose_secret(), "84736251");
         let short = with(&[("auth.session_secret", "short")]).unwrap_err().to_string();
         assert!(short.contains("auth.session_secret") && !short.contains("short\""), "{short}");
     }

@@ -66,12 +66,19 @@ impl std::fmt::Debug for RawAuth {
     }
 }
 
+/// The shortest global key accepted: a key anyone can post reports and events with must not
+/// be guessable.
+pub const MIN_GLOBAL_KEY_LEN: usize = 32;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawApi {
     /// The global Bearer key accepted for report ingest and the read endpoints.
     #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub report_api_key: SecretString,
+    /// Whether the global key may read infra backups (restic passwords, controller.yaml); each
+    /// such read is audited. Off: only the customer's own key and the operator may.
+    pub global_key_reads_backups: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,8 +140,25 @@ pub struct RawRegistry {
     pub token: SecretString,
     pub check_interval: String,
     pub template_interval: String,
-    /// Where `controller.yaml.example` is fetched from; empty keeps the bundled template.
+    /// Where `controller.yaml.example` is fetched from (https); empty keeps the bundled template.
     pub template_url: String,
+    /// Allows an `http://` template URL: for tests and local stand-ins only.
+    pub template_allow_http: bool,
+}
+
+/// The parsed `registry.template_url`: https, or http when `template_allow_http` is set. The
+/// error never repeats the URL (it may hold a token).
+pub fn template_url(registry: &RawRegistry) -> anyhow::Result<reqwest::Url> {
+    let url = reqwest::Url::parse(registry.template_url.trim())
+        .map_err(|e| anyhow::anyhow!("invalid registry.template_url: not a URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if registry.template_allow_http => Ok(url),
+        _ => anyhow::bail!(
+            "invalid registry.template_url: must start with https:// (registry.template_allow_http: true allows \
+             http:// for tests)"
+        ),
+    }
 }
 
 impl Default for RawRegistry {
@@ -146,6 +170,7 @@ impl Default for RawRegistry {
             check_interval: "30m".into(),
             template_interval: "1h".into(),
             template_url: String::new(),
+            template_allow_http: false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Retention, daily at `retention.prune_schedule`: deletes reports, events, notification log
-//! entries and job run records older than `retention.max_days`, a batch at a time with a pause
-//! between batches, so ingest is never held up for long.
+//! entries, audit entries of failed retrievals and job run records older than
+//! `retention.max_days`, a batch at a time with a pause between batches, so ingest is never held
+//! up for long; and the retrieval attempt records whose failures are forgotten.
 
 use std::time::Duration;
 
@@ -31,13 +32,14 @@ impl Job for Prune {
     async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String> {
         let before = now.timestamp_millis() - i64::from(state.config().raw.retention.max_days) * DAY_MS;
         let store = state.store();
-        let mut counts = [0u64; 3];
+        let mut counts = [0u64; 4];
         for (i, count) in counts.iter_mut().enumerate() {
             loop {
                 let deleted = match i {
                     0 => store.prune_reports(before, BATCH).await?,
                     1 => store.prune_events(before, BATCH).await?,
-                    _ => store.prune_notification_log(before, BATCH).await?,
+                    2 => store.prune_notification_log(before, BATCH).await?,
+                    _ => store.prune_failed_retrievals(before, BATCH).await?,
                 };
                 *count += deleted;
                 if deleted < BATCH as u64 {
@@ -47,9 +49,12 @@ impl Job for Prune {
             }
         }
         let runs = store.prune_runs(before).await?;
+        let now_ms = now.timestamp_millis();
+        let attempts = store.prune_attempts(now_ms - crate::retrieval::FORGET_AFTER_MS, now_ms).await?;
         Ok(format!(
-            "deleted {} reports, {} events, {} notification log entries, {runs} job runs",
-            counts[0], counts[1], counts[2]
+            "deleted {} reports, {} events, {} notification log entries, {} failed retrievals, {runs} job runs, \
+             {attempts} retrieval attempt records",
+            counts[0], counts[1], counts[2], counts[3]
         ))
     }
 }

@@ -18,7 +18,7 @@ use crate::store::{EventFilter, EventRow, NewEvent};
 ///
 /// Stored at once (for a blocked customer too) and answered without waiting for any email: the
 /// notification dispatcher picks it up in the background. A controller's key may post only for
-/// its own customer; the five hub-only types are refused. The original hub's `details_json` (an
+/// its own customer; the six hub-only types are refused. The original hub's `details_json` (an
 /// object or a string holding one) is read as `details`, and `source` is kept (`hub` is reserved).
 #[utoipa::path(
     post, path = "/api/v1/event", tag = "events",
@@ -32,6 +32,7 @@ use crate::store::{EventFilter, EventRow, NewEvent};
         (status = 413, description = "Body over 1 MiB", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is missing or invalid; unknown types and severities list the accepted values", body = ApiError),
+        (status = 429, description = "Too many events and notifications for this customer (a bucket of 120, one back every 30 s); see Retry-After", body = ApiError),
     )
 )]
 pub async fn post_event(
@@ -43,6 +44,7 @@ pub async fn post_event(
     let valid = event.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&event.customer_id)?;
     let now = chrono::Utc::now().timestamp_millis();
+    state.limit_events(&event.customer_id, now)?;
     let occurred_at = event.occurred_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
     let id = state
         .store()

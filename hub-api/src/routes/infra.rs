@@ -18,15 +18,17 @@ use crate::customers::{load_backup, now_ms, operator_audit};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ClientIp, CustomerId};
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{AuditRecord, StoreError};
 
 /// The body limit of `POST /api/v1/infra-backup` (the rest of the API allows 1 MiB).
 pub const INFRA_BODY_LIMIT: usize = hub_shared::infra::MAX_BACKUP_BYTES;
 
 /// Push an infrastructure snapshot.
 ///
-/// Validated (base64 decodes, disk UUIDs are UUIDs, at most 10 MiB), sealed and kept as a new
-/// version; the hub keeps the last ten per customer, so one bad push cannot destroy a good one.
+/// Validated (base64 decodes, disk UUIDs are UUIDs, mount points and bind mounts are absolute
+/// paths without whitespace or control characters, mount options are comma lists of
+/// `[A-Za-z0-9_=.-]`, labels have no control characters, at most 10 MiB), sealed and kept as a
+/// new version; the hub keeps the last ten per customer, so one bad push cannot destroy a good one.
 #[utoipa::path(
     post, path = "/api/v1/infra-backup", tag = "recovery",
     request_body = InfraBackupIn,
@@ -74,7 +76,8 @@ pub struct VersionQuery {
 
 /// The newest infra backup of a customer (or `?version=`), restic passwords included.
 ///
-/// For the customer's own controller key, the global key, or the operator (audited).
+/// For the customer's own controller key or the operator (audited); the global key only when
+/// `api.global_key_reads_backups: true` (audited too).
 #[utoipa::path(
     get, path = "/api/v1/infra-backup/{customer_id}", tag = "recovery",
     params(("customer_id" = String, Path, description = "Customer id"), VersionQuery),
@@ -83,7 +86,7 @@ pub struct VersionQuery {
         (status = 200, body = InfraBackup),
         (status = 400, description = "Malformed id or version", body = ApiError),
         (status = 401, body = ApiError),
-        (status = 403, description = "Another customer's key", body = ApiError),
+        (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
         (status = 404, description = "No such backup", body = ApiError),
     )
 )]
@@ -94,7 +97,7 @@ pub async fn get_infra_backup(
     CustomerId(id): CustomerId,
     query: Result<Query<VersionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<InfraBackup>> {
-    caller.require_read(&id)?;
+    caller.require_backup_read(&id, state.config().raw.api.global_key_reads_backups)?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(format!("version: {}", e.body_text())))?;
     let backup = load_backup(&state, &id, query.version).await?.ok_or_else(|| match query.version {
         Some(v) => AppError::NotFound(format!(
@@ -102,14 +105,23 @@ pub async fn get_infra_backup(
         )),
         None => AppError::NotFound(format!("customer {id:?} has no infra backup")),
     })?;
-    if matches!(caller, Caller::Operator { .. }) {
+    let actor = match caller {
+        Caller::Operator { .. } => Some("operator"),
+        Caller::Global => Some("global_key"),
+        Caller::Controller { .. } => None,
+    };
+    if let Some(actor) = actor {
         let summary = format!("infra backup version {} shown", backup.version);
-        state.store().audit(&operator_audit(AuditAction::RevealInfraBackup, &id, summary, &ip)).await?;
+        let record = AuditRecord { actor, ..operator_audit(AuditAction::RevealInfraBackup, &id, summary, &ip) };
+        state.store().audit(&record).await?;
     }
     Ok(Json(backup))
 }
 
 /// The kept infra backup versions of a customer with their time and size, newest first.
+///
+/// For the customer's own controller key or the operator; the global key only when
+/// `api.global_key_reads_backups: true`.
 #[utoipa::path(
     get, path = "/api/v1/infra-backup/{customer_id}/versions", tag = "recovery",
     params(("customer_id" = String, Path, description = "Customer id")),
@@ -118,7 +130,7 @@ pub async fn get_infra_backup(
         (status = 200, body = InfraBackupVersions),
         (status = 400, description = "Malformed id", body = ApiError),
         (status = 401, body = ApiError),
-        (status = 403, description = "Another customer's key", body = ApiError),
+        (status = 403, description = "Another customer's key, or the global key while api.global_key_reads_backups is off", body = ApiError),
     )
 )]
 pub async fn list_infra_backups(
@@ -126,7 +138,7 @@ pub async fn list_infra_backups(
     caller: Caller,
     CustomerId(id): CustomerId,
 ) -> Result<Json<InfraBackupVersions>> {
-    caller.require_read(&id)?;
+    caller.require_backup_read(&id, state.config().raw.api.global_key_reads_backups)?;
     let versions = state
         .store()
         .infra_versions(&id)

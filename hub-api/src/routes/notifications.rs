@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 27 types.
+/// Replaces what was stored. `enabled_events` may name any of the 28 types.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,
@@ -127,7 +127,7 @@ pub async fn list_notifications(
         (status = 403, description = "A customer's key naming another customer, or an operator", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "A field is missing or too long", body = ApiError),
-        (status = 429, description = "Too many relays being delivered at once", body = ApiError),
+        (status = 429, description = "Too many relays being delivered at once, or too many events and notifications for this customer (see Retry-After)", body = ApiError),
     )
 )]
 pub async fn post_notify(
@@ -152,6 +152,7 @@ pub async fn post_notify(
     hub_shared::validate::max_len("subject", &msg.subject, 200).map_err(|m| AppError::invalid("subject", m))?;
     hub_shared::validate::max_len("message", &msg.message, hub_shared::event::DETAILS_MAX)
         .map_err(|m| AppError::invalid("message", m))?;
+    state.limit_events(&customer_id, chrono::Utc::now().timestamp_millis())?;
     let Ok(slot) = state.notifier().relay_slots.clone().try_acquire_owned() else {
         return Err(AppError::TooManyRequests("too many notifications are being delivered; try again later".into()));
     };

@@ -226,54 +226,9 @@ impl Store {
         finish(tx, customer_id, done.rows_affected(), audit).await
     }
 
-    /// Replaces the API key (hash and sealed copy); [`no_config`] when the config does not exist.
-    pub async fn set_api_key(
-        &self,
-        customer_id: &str,
-        hash: &str,
-        sealed: &str,
-        now: i64,
-        audit: &AuditRecord,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE customer_configs SET api_key_hash = $2, api_key_enc = $3, updated_at = $4 WHERE customer_id = $1",
-        )
-        .bind(customer_id)
-        .bind(hash)
-        .bind(sealed)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        finish(tx, customer_id, done.rows_affected(), audit).await
-    }
-
-    /// Replaces the retrieval password (keyed hash and sealed copy).
-    pub async fn set_retrieval_password(
-        &self,
-        customer_id: &str,
-        hash: &str,
-        sealed: &str,
-        now: i64,
-        audit: &AuditRecord,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE customer_configs SET retrieval_password_hash = $2, retrieval_password_enc = $3, updated_at = $4 \
-             WHERE customer_id = $1",
-        )
-        .bind(customer_id)
-        .bind(hash)
-        .bind(sealed)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        finish(tx, customer_id, done.rows_affected(), audit).await
-    }
-
     /// Replaces the API key and/or the retrieval password (hash and sealed copy of each) in one
-    /// transaction; [`no_config`] when the config does not exist. A key another customer has is a
-    /// unique violation (409).
+    /// transaction with its audit entry; [`no_config`] when the config does not exist. A key
+    /// another customer has is a unique violation (409).
     pub async fn set_credentials(
         &self,
         customer_id: &str,
@@ -284,30 +239,17 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let mut changed = 1;
-        if let Some((hash, sealed)) = api_key {
-            let done = sqlx::query(
-                "UPDATE customer_configs SET api_key_hash = $2, api_key_enc = $3, updated_at = $4 \
-                 WHERE customer_id = $1",
-            )
-            .bind(customer_id)
-            .bind(hash)
-            .bind(sealed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            changed = changed.min(done.rows_affected());
-        }
-        if let Some((hash, sealed)) = retrieval_password {
-            let done = sqlx::query(
-                "UPDATE customer_configs SET retrieval_password_hash = $2, retrieval_password_enc = $3, \
-                    updated_at = $4 WHERE customer_id = $1",
-            )
-            .bind(customer_id)
-            .bind(hash)
-            .bind(sealed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let secrets = [
+            (("api_key_hash", "api_key_enc"), api_key),
+            (("retrieval_password_hash", "retrieval_password_enc"), retrieval_password),
+        ];
+        for ((hash_column, sealed_column), value) in secrets {
+            let Some((hash, sealed)) = value else { continue };
+            let sql = format!(
+                "UPDATE customer_configs SET {hash_column} = $2, {sealed_column} = $3, updated_at = $4 \
+                 WHERE customer_id = $1"
+            );
+            let done = sqlx::query(&sql).bind(customer_id).bind(hash).bind(sealed).bind(now).execute(&mut *tx).await?;
             changed = changed.min(done.rows_affected());
         }
         finish(tx, customer_id, changed, audit).await

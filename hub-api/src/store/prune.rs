@@ -41,4 +41,18 @@ impl Store {
         .await?;
         Ok(done.rows_affected())
     }
+
+    /// Deletes up to `batch` audit entries of failed retrievals made before `before` (the only
+    /// audit entries a stranger can cause).
+    pub async fn prune_failed_retrievals(&self, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "DELETE FROM audit_log WHERE id IN \
+               (SELECT id FROM audit_log WHERE action = 'retrieval_failed' AND at < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(before)
+        .bind(batch)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -25,6 +25,35 @@ impl AttemptRow {
     }
 }
 
+/// A subject's failures after one more was counted, and the lock-out that count brought
+/// (0, or a time that may be past).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct FailureCount {
+    pub failures: i64,
+    pub locked_until: i64,
+}
+
+/// How long a subject is locked after its n-th failure: not at all below `first`, `steps[i]`
+/// ms after failure `first + i`, and the last step for every failure after those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockSchedule {
+    pub first: i64,
+    pub steps: Vec<i64>,
+}
+
+impl LockSchedule {
+    /// The SQL expression of the lock-out end after the failure numbered `count` (an SQL
+    /// expression) counted at `$2`: written out as a CASE, the same in SQLite and PostgreSQL.
+    fn sql(&self, count: &str) -> String {
+        let mut sql = format!("CASE WHEN {count} < {} THEN 0", self.first);
+        let Some((last, steps)) = self.steps.split_last() else { return "0".into() };
+        for (i, ms) in steps.iter().enumerate() {
+            sql += &format!(" WHEN {count} = {} THEN $2 + {ms}", self.first + i as i64);
+        }
+        sql + &format!(" ELSE $2 + {last} END")
+    }
+}
+
 /// The subject of a customer's attempts.
 pub fn customer_subject(customer_id: &str) -> String {
     format!("customer:{customer_id}")
@@ -46,41 +75,77 @@ impl Store {
         .await?)
     }
 
-    /// Counts one failure of `subject` at `now`; failures older than `forget_before` are
-    /// forgotten first. Returns the new count.
-    pub async fn record_failed_attempt(
+    /// Counts one failure of `subject` at `now`, unless it is locked: one statement, so
+    /// concurrent tries are counted one after the other and each sees the lock the one before
+    /// it set. Failures older than `forget_before` are forgotten first; the new count's lock
+    /// comes from `locks`. Returns the new count and lock, or `None` when the subject was locked
+    /// (nothing counted).
+    pub async fn count_failure(
         &self,
         subject: &str,
         customer_id: &str,
         now: i64,
         forget_before: i64,
-    ) -> Result<i64> {
-        let (failures,): (i64,) = sqlx::query_as(
+        locks: &LockSchedule,
+    ) -> Result<Option<FailureCount>> {
+        let count = "CASE WHEN recovery_attempts.last_failure_at < $4 THEN 1 ELSE recovery_attempts.failures + 1 END";
+        let sql = format!(
             "INSERT INTO recovery_attempts (subject, failures, last_failure_at, locked_until, last_customer_id) \
-             VALUES ($1, 1, $2, 0, $3) \
-             ON CONFLICT (subject) DO UPDATE SET \
-                failures = CASE WHEN recovery_attempts.last_failure_at < $4 THEN 1 \
-                                ELSE recovery_attempts.failures + 1 END, \
-                last_failure_at = excluded.last_failure_at, last_customer_id = excluded.last_customer_id \
-             RETURNING failures",
-        )
-        .bind(subject)
-        .bind(now)
-        .bind(customer_id)
-        .bind(forget_before)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(failures)
+             VALUES ($1, 1, $2, {first_lock}, $3) \
+             ON CONFLICT (subject) DO UPDATE SET failures = {count}, last_failure_at = $2, \
+                locked_until = {lock}, last_customer_id = $3 \
+             WHERE recovery_attempts.locked_until <= $2 \
+             RETURNING failures, locked_until",
+            first_lock = locks.sql("1"),
+            lock = locks.sql(count),
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(subject)
+            .bind(now)
+            .bind(customer_id)
+            .bind(forget_before)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
-    /// Extends the lock-out of `subject` to `until` (never shortens it).
-    pub async fn lock_subject(&self, subject: &str, until: i64) -> Result<()> {
-        sqlx::query("UPDATE recovery_attempts SET locked_until = $2 WHERE subject = $1 AND locked_until < $2")
-            .bind(subject)
-            .bind(until)
+    /// Takes back the failure `counted` by [`Store::count_failure`] at `now` (the try was
+    /// right, or was not judged), unless a later failure was counted since.
+    pub async fn uncount_failure(&self, subject: &str, counted: &FailureCount, now: i64) -> Result<()> {
+        let sql = if counted.failures <= 1 {
+            "DELETE FROM recovery_attempts WHERE subject = $1 AND failures = $2 AND last_failure_at = $3"
+        } else {
+            "UPDATE recovery_attempts SET failures = failures - 1, locked_until = 0 \
+             WHERE subject = $1 AND failures = $2 AND last_failure_at = $3"
+        };
+        sqlx::query(sql).bind(subject).bind(counted.failures).bind(now).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The addresses of a customer's failed retrievals since `since` (from the audit log),
+    /// most failures first, at most `limit`.
+    pub async fn failed_retrieval_addresses(&self, customer_id: &str, since: i64, limit: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT client_ip, COUNT(*) AS n FROM audit_log \
+             WHERE customer_id = $1 AND action = 'retrieval_failed' AND at >= $2 AND client_ip IS NOT NULL \
+             GROUP BY client_ip ORDER BY n DESC, client_ip LIMIT $3",
+        )
+        .bind(customer_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(ip, _)| ip).collect())
+    }
+
+    /// Deletes the records whose failures are forgotten (the last one before `forget_before`)
+    /// and whose lock-out ended before `now`.
+    pub async fn prune_attempts(&self, forget_before: i64, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM recovery_attempts WHERE last_failure_at < $1 AND locked_until < $2")
+            .bind(forget_before)
+            .bind(now)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
     /// Forgets the failures of `subject` (after a right password).
@@ -100,6 +165,19 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// The longest lock-out of the addresses whose last failure was against each customer:
+    /// `(customer id, locked until)` for those still locked at `now`.
+    pub async fn address_lockouts(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT last_customer_id, MAX(locked_until) FROM recovery_attempts \
+             WHERE subject LIKE 'ip:%' AND locked_until > $1 AND last_customer_id IS NOT NULL \
+             GROUP BY last_customer_id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Every customer's attempt record (the config list shows the lock-outs).

@@ -147,7 +147,7 @@ async fn without_a_password_the_operator_needs_no_sign_in_but_still_csrf() {
 #[tokio::test]
 async fn a_session_cookie_signed_with_another_key_is_refused() {
     let mut hub = spawn_hub().await;
-    let keys = hub_api::auth::SessionKeys::new(b"not the hub's key");
+    let keys = hub_api::auth::SessionKeys::new(b"not the hub's key", "");
     let now = chrono::Utc::now().timestamp_millis();
     let forged = keys.issue("some-session", now, now + 60_000);
     let res = reqwest::Client::new()

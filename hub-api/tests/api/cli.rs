@@ -34,13 +34,29 @@ fn an_invalid_value_stops_start_up_naming_the_key_without_secrets() {
         .env("HUB_SERVER__DATA_DIR", dir.path())
         .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
         .env("HUB_ALERTING__STALE_THRESHOLD", "sometimes")
-        .env("HUB_API__REPORT_API_KEY", "very-secret-global-key")
+        .env("HUB_API__REPORT_API_KEY", "very-secret-global-key-0123456789")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("alerting.stale_threshold"), "{stderr}");
-    assert!(!stderr.contains("very-secret-global-key"), "{stderr}");
+    assert!(!stderr.contains("very-secret-global-key-0123456789"), "{stderr}");
+}
+
+#[test]
+fn a_short_global_key_stops_start_up_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hub()
+        .arg("serve")
+        .env("HUB_SERVER__DATA_DIR", dir.path())
+        .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
+        .env("HUB_API__REPORT_API_KEY", "short-global-key")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("api.report_api_key") && stderr.contains("at least 32 characters"), "{stderr}");
+    assert!(!stderr.contains("short-global-key"), "{stderr}");
 }
 
 #[test]

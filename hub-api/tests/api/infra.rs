@@ -69,7 +69,7 @@ async fn scopes_with_real_keys() {
         let get = |k: &str| hub.bare(Method::GET, path).bearer_auth(k).send();
         assert_eq!(get(&nagy).await.unwrap().status(), 403, "{path}");
         assert_eq!(get(&kovacs).await.unwrap().status(), 200, "{path}");
-        assert_eq!(get(REPORT_KEY).await.unwrap().status(), 200, "{path}");
+        assert_eq!(get(REPORT_KEY).await.unwrap().status(), 403, "{path}: not without api.global_key_reads_backups");
         assert_eq!(get("wrong").await.unwrap().status(), 401, "{path}");
         assert_eq!(hub.bare(Method::GET, path).send().await.unwrap().status(), 401, "{path}");
     }
@@ -99,6 +99,21 @@ async fn invalid_snapshots_name_their_field() {
             }),
         ),
         ("customer_id", Box::new(|b| b["customer_id"] = json!("Kovács"))),
+        // A planted backup must not be able to add lines to a restored node's /etc/fstab.
+        (
+            "disks[0].mount_point",
+            Box::new(|b| b["disks"][0]["mount_point"] = json!("/mnt/data auto defaults 0 2\nUUID=x")),
+        ),
+        (
+            "disks[0].fstab_options",
+            Box::new(|b| b["disks"][0]["fstab_options"] = json!("defaults 0 0\n/dev/sdb /root")),
+        ),
+        ("disks[0].label", Box::new(|b| b["disks"][0]["label"] = json!("data\r\nx"))),
+        ("disks[0].bind_mounts[0]", Box::new(|b| b["disks"][0]["bind_mounts"][0] = json!("/srv/a b"))),
+        (
+            "disks[0].bind_mounts[1].target",
+            Box::new(|b| b["disks"][0]["bind_mounts"][1]["target"] = json!("/srv\n/etc")),
+        ),
     ];
     for (field, break_it) in cases {
         let mut body = infra_backup("kovacs", "pw");
@@ -125,4 +140,59 @@ async fn backups_up_to_ten_mib_are_accepted_on_this_route_only() {
     body["settings_json"] = json!(base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 8_000_000]));
     assert_eq!(push(&hub, &key, &body).await.status(), 413, "over 10 MiB");
     hub.stop().await;
+}
+
+/// The `jq` program of the README's recovery recipe that writes `/etc/fstab` lines.
+fn readme_fstab_program() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let line = readme.lines().find(|l| l.starts_with("jq -r '.infra_backup.disks[]")).expect("the fstab step");
+    let start = line.find('\'').unwrap() + 1;
+    let end = line.rfind("' recovery.json").expect("the program ends before recovery.json");
+    line[start..end].to_string()
+}
+
+/// Runs the README's fstab step on a recovery bundle whose disks are `disks`.
+fn fstab_lines(disks: Value) -> Result<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("recovery.json");
+    std::fs::write(&bundle, json!({ "infra_backup": { "disks": disks } }).to_string()).unwrap();
+    let out = std::process::Command::new("jq")
+        .arg("-r")
+        .arg(readme_fstab_program())
+        .arg(&bundle)
+        .output()
+        .expect("jq runs (cargo xtask test installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).to_string())
+    }
+}
+
+#[test]
+fn the_readme_recovery_recipe_refuses_hostile_stored_disks() {
+    let good = json!([
+        {"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "/mnt/data", "fstab_options": "defaults,nofail"},
+        {"uuid": "ABCD-1234", "mount_point": "/mnt/usb", "fstab_options": ""}
+    ]);
+    assert_eq!(
+        fstab_lines(good).unwrap(),
+        "UUID=0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e /mnt/data auto defaults,nofail 0 2\n\
+         UUID=ABCD-1234 /mnt/usb auto defaults 0 2\n"
+    );
+    let hostile = [
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "/mnt/x auto defaults 0 2\nUUID=y / ext4", "fstab_options": "defaults"}),
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "/mnt/x", "fstab_options": "defaults 0 0\n/dev/sdb /root"}),
+        json!({"uuid": "x /etc ext4 rw 0 0\nUUID=y", "mount_point": "/mnt/x", "fstab_options": "defaults"}),
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "/mnt/a\tb", "fstab_options": "defaults"}),
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "relative", "fstab_options": "defaults"}),
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "fstab_options": "defaults"}),
+        json!({"uuid": "0b6c1a7e-3f1d-4c1e-9a57-6d7e1b2c3d4e", "mount_point": "/mnt/a\\012b", "fstab_options": "defaults"}),
+    ];
+    for disk in hostile {
+        let good_first = json!([{"uuid": "ABCD-1234", "mount_point": "/mnt/usb", "fstab_options": ""}, disk]);
+        let answer = fstab_lines(good_first);
+        assert!(answer.is_err(), "{disk}: {answer:?}");
+    }
 }

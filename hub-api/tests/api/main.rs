@@ -17,3 +17,4 @@ mod openapi;
 mod postgres;
 mod recovery;
 mod report;
+mod security;
