@@ -43,7 +43,7 @@ enum Command {
         /// The old hub's database file, e.g. /data/hub.db of the Go hub
         #[arg(long)]
         from: PathBuf,
-        /// Read and check everything, print what would be imported, write nothing.
+        /// Read and check everything, print what would be imported, import nothing.
         #[arg(long)]
         dry_run: bool,
         /// The hub.yaml of this hub; HUB_* environment variables override it.

@@ -1,5 +1,5 @@
 //! Browser tests of customer management: create a customer through the form (after a validation
-//! error), the one-time credentials, reveal, block and unblock, edit, delete with confirmation,
+//! error), the one-time credentials, reveal, setting given credentials, block and unblock, edit, delete with confirmation,
 //! "Create config" for a report-only customer, and the audit log listing it all. Screenshots of
 //! the new pages, light and dark, at 1280 and 390 px.
 
@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 
 use super::harness::{self, eval, screenshot, wait_until, Driver, TestHub, PASSWORD, REPORT_KEY};
 use super::{login, path, report};
+
+/// A key the old hub had issued, set through the credentials card.
+const LEGACY_KEY: &str = "old-go-hub-key-kovacs-0123456789";
 
 /// A customer that only reports, an empty managed one, and infra backups for the first.
 async fn seed(hub: &TestHub) -> Result<()> {
@@ -173,6 +176,31 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     ensure!(new_key.starts_with("fh_") && new_key != api_key, "a new key: {new_key}");
     ensure!(eval(client, "!!document.querySelector('#reveal')").await? == json!(true), "hidden again");
 
+    // Given values (the old hub's): a short key is refused by the form; a good key and password
+    // are set, and the generated controller.yaml carries the key.
+    click(client, "#set-credentials summary").await?;
+    fill(client, "#set-api-key", "too-short").await?;
+    click(client, "#set-credentials-save").await?;
+    wait_until(
+        client,
+        "document.querySelector('#set-credentials .notice.error')?.textContent.includes('api_key')",
+        "refused",
+    )
+    .await?;
+    fill(client, "#set-api-key", LEGACY_KEY).await?;
+    fill(client, "#set-retrieval-password", "alma-kerék-madár-felhő").await?;
+    click(client, "#set-credentials-save").await?;
+    wait_until(client, "!!document.querySelector('#set-credentials-result')", "the given values saved").await?;
+    ensure!(eval(client, "document.querySelector('#set-api-key').value").await? == json!(""), "the field emptied");
+    let yaml = reqwest::Client::new()
+        .get(hub.url("/api/v1/config/kovacs"))
+        .header("X-Retrieval-Password", "alma-kerek-madar-felho")
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(yaml.contains(LEGACY_KEY), "the config carries the given key");
+
     // Block (confirmed), the banner, the grayed row, and unblock from the banner.
     click(client, "#block").await?;
     click(client, "[data-confirm=block]").await?;
@@ -234,11 +262,15 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
     let actions = eval(client, audit_actions()).await?;
     ensure!(
         actions
-            == json!("create,delete,update,unblock,block,rotate_api_key,reveal,clear_lockout,retrieval_failed,create"),
+            == json!(
+                "create,delete,update,unblock,block,retrieval,set_credentials,rotate_api_key,reveal,clear_lockout,\
+                 retrieval_failed,create"
+            ),
         "the audit log, newest first: {actions}"
     );
     let log = text(client, "#audit").await?;
     ensure!(!log.contains(&password) && !log.contains(&api_key) && !log.contains(&new_key), "no secret in the log");
+    ensure!(!log.contains(LEGACY_KEY) && !log.contains("alma"), "no given secret in the log");
 
     shots(client, hub, "light").await
 }
