@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backups;
 pub mod config;
 pub mod configgen;
+pub mod controller;
 pub mod crypto;
 pub mod customer_secrets;
 pub mod customers;

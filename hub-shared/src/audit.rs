@@ -27,10 +27,20 @@ pub enum AuditAction {
     RetrievalFailed,
     /// Repeated failures raised an operator alert.
     RetrievalAlert,
+    /// The operator accepted a changed controller address (old and new in the summary).
+    AcceptControllerAddress,
+    /// The generated config was sent to the controller (or the attempt failed).
+    PushConfig,
+    /// The controller's live config was taken into the stored one.
+    PullConfig,
+    /// The hub's config was compared with the controller's live one.
+    ConfigDiff,
+    /// The controller was asked to update itself.
+    ControllerUpdate,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -45,6 +55,11 @@ impl AuditAction {
         AuditAction::Retrieval,
         AuditAction::RetrievalFailed,
         AuditAction::RetrievalAlert,
+        AuditAction::AcceptControllerAddress,
+        AuditAction::PushConfig,
+        AuditAction::PullConfig,
+        AuditAction::ConfigDiff,
+        AuditAction::ControllerUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +78,11 @@ impl AuditAction {
             AuditAction::Retrieval => "retrieval",
             AuditAction::RetrievalFailed => "retrieval_failed",
             AuditAction::RetrievalAlert => "retrieval_alert",
+            AuditAction::AcceptControllerAddress => "accept_controller_address",
+            AuditAction::PushConfig => "push_config",
+            AuditAction::PullConfig => "pull_config",
+            AuditAction::ConfigDiff => "config_diff",
+            AuditAction::ControllerUpdate => "controller_update",
         }
     }
 

@@ -8,6 +8,8 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod config_diff;
+pub mod controller;
 pub mod credentials;
 pub mod customer;
 pub mod error;

@@ -19,8 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::logging::LogFormat;
 
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawDatabase, RawMetrics,
-    RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawControllers, RawDatabase,
+    RawMetrics, RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -46,6 +46,10 @@ pub struct Config {
     pub template_interval: Duration,
     pub lease_ttl: Duration,
     pub scheduler_tick: Duration,
+    /// `controllers.timeout`: the limit of one call to a controller.
+    pub controller_timeout: Duration,
+    /// `controllers.update_timeout`: how long a requested update may take to arrive.
+    pub update_timeout: Duration,
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
@@ -108,6 +112,14 @@ impl Config {
         }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
+        let controller_timeout = parse_duration("controllers.timeout", &raw.controllers.timeout)?;
+        if controller_timeout.is_zero() || controller_timeout > Duration::from_secs(60) {
+            bail!("invalid controllers.timeout: must be above zero and at most 1m");
+        }
+        let update_timeout = parse_duration("controllers.update_timeout", &raw.controllers.update_timeout)?;
+        if update_timeout < Duration::from_secs(60) {
+            bail!("invalid controllers.update_timeout: must be at least 1m");
+        }
         let lease_ttl = parse_duration("scheduler.lease_ttl", &raw.scheduler.lease_ttl)?;
         let scheduler_tick = parse_duration("scheduler.tick", &raw.scheduler.tick)?;
         if scheduler_tick.is_zero() || scheduler_tick * 2 > lease_ttl {
@@ -204,6 +216,8 @@ impl Config {
             template_interval,
             lease_ttl,
             scheduler_tick,
+            controller_timeout,
+            update_timeout,
             log_format,
             raw,
         })
@@ -294,6 +308,7 @@ mod tests {
         assert_eq!(c.timezone, chrono_tz::Europe::Budapest);
         assert_eq!(c.database_url.expose_secret(), "sqlite:///data/hub.db");
         assert_eq!(c.sqlite_sync, SqliteSync::Full);
+        assert_eq!((c.controller_timeout, c.update_timeout), (Duration::from_secs(10), Duration::from_secs(1800)));
     }
 
     #[test]
@@ -308,6 +323,8 @@ mod tests {
             ("server.log_format", "xml"),
             ("metrics.token", "short-metrics-token"),
             ("backup.schedule", "whenever"),
+            ("controllers.timeout", "2m"),
+            ("controllers.update_timeout", "10s"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),

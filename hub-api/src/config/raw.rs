@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub scheduler: RawScheduler,
     pub metrics: RawMetrics,
     pub backup: RawBackup,
+    pub controllers: RawControllers,
 }
 
 /// The scheduled `self_backup` job (SQLite only): off while `schedule` is empty.
@@ -163,6 +164,23 @@ impl Default for RawAlerting {
     }
 }
 
+/// The hub's calls to controllers (push, pull, diff, update).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawControllers {
+    /// The limit of one call to a controller, from connecting to the answer's last byte.
+    pub timeout: String,
+    /// How long after an update request a report with the new version may take before the
+    /// update counts as not arrived (`controller_update_failed`).
+    pub update_timeout: String,
+}
+
+impl Default for RawControllers {
+    fn default() -> Self {
+        Self { timeout: "10s".into(), update_timeout: "30m".into() }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawRegistry {
@@ -286,6 +304,7 @@ impl Default for RawConfig {
             scheduler: RawScheduler::default(),
             metrics: RawMetrics::default(),
             backup: RawBackup::default(),
+            controllers: RawControllers::default(),
         }
     }
 }

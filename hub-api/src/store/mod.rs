@@ -4,6 +4,7 @@
 
 mod audit;
 mod configs;
+mod controllers;
 mod error;
 mod events;
 mod infra;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditRecord, AuditRow};
 pub use configs::{no_config, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow};
+pub use controllers::UpdateRow;
 pub(crate) use error::RowKey;
 pub use error::{Result, StoreError};
 pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
