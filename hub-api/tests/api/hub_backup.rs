@@ -50,6 +50,15 @@ async fn hub_with_every_kind_of_row() -> (TestHub, String, String) {
     .execute(state.store().pool())
     .await
     .unwrap();
+    // A controller update the operator asked for.
+    sqlx::query(
+        "INSERT INTO controller_updates (customer_id, version, status, requested_at, deadline_at, actor) \
+         VALUES ('kovacs', '1.9.0', 'updating', $1, $1, 'operator')",
+    )
+    .bind(now.timestamp_millis())
+    .execute(state.store().pool())
+    .await
+    .unwrap();
     std::fs::create_dir_all(hub.data_dir.join("assets")).unwrap();
     std::fs::write(hub.data_dir.join("assets/nextcloud-logo.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>")
         .unwrap();
