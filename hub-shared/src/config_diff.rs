@@ -79,6 +79,16 @@ impl ConfigDiff {
     }
 }
 
+/// The query of `GET /api/v1/configs/{customer_id}/diff`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct DiffQuery {
+    /// Show secrets as they are (written to the audit log).
+    #[serde(default)]
+    pub reveal: bool,
+}
+
 fn key_matches(key: &str, names: &[&str]) -> bool {
     names.iter().any(|name| key == *name || key.strip_suffix(name).is_some_and(|head| head.ends_with('_')))
 }
