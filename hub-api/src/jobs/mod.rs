@@ -5,6 +5,7 @@
 
 pub mod backup_deadline;
 pub mod prune;
+pub mod registry_watch;
 mod schedule;
 pub mod self_backup;
 mod session_cleanup;
@@ -20,11 +21,12 @@ use tokio_util::sync::CancellationToken;
 
 pub use backup_deadline::BackupDeadline;
 pub use prune::Prune;
+pub use registry_watch::RegistryWatch;
 pub use schedule::Schedule;
 pub use self_backup::SelfBackup;
 pub use session_cleanup::SessionCleanup;
 pub use staleness::Staleness;
-pub use template_refresh::{TemplateClient, TemplateRefresh};
+pub use template_refresh::{shown_url, TemplateClient, TemplateRefresh};
 
 use crate::state::AppState;
 
@@ -53,6 +55,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(Prune),
         Arc::new(TemplateRefresh),
         Arc::new(SelfBackup),
+        Arc::new(RegistryWatch),
     ]
 }
 

@@ -18,6 +18,7 @@ mod notifications;
 mod openapi;
 mod postgres;
 mod recovery;
+mod registry;
 mod report;
 mod rotate;
 mod security;
