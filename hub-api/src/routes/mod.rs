@@ -8,6 +8,7 @@ pub mod config_actions;
 pub mod configs;
 pub mod customers;
 pub mod events;
+pub mod fleet;
 pub mod health;
 pub mod infra;
 pub mod jobs;

@@ -8,6 +8,7 @@ mod cli;
 mod configs;
 mod credentials;
 mod events;
+mod fleet;
 mod helpers;
 mod hub_backup;
 mod infra;
