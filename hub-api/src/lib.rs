@@ -25,6 +25,7 @@ pub mod objects_only;
 pub mod openapi;
 pub mod passphrase;
 pub mod ratelimit;
+pub mod registry;
 pub mod retrieval;
 pub mod rotate;
 pub mod router;

@@ -37,6 +37,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::customers::list_customers))
         .routes(routes!(routes::customers::get_customer))
         .routes(routes!(routes::customers::get_history))
+        .routes(routes!(routes::fleet::get_versions))
         .routes(routes!(routes::events::post_event))
         .routes(routes!(routes::events::list_events))
         .routes(routes!(routes::events::list_customer_events))

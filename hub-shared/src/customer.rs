@@ -20,6 +20,10 @@ pub struct CustomerSummary {
     pub status: NodeStatus,
     pub hostname: Option<String>,
     pub controller_version: Option<String>,
+    /// The newest version the registry watch knows, only when `controller_version` is older
+    /// ("outdated"); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_version: Option<String>,
     pub controller_url: Option<String>,
     /// When the hub received the last report.
     pub last_report_at: Option<DateTime<Utc>>,

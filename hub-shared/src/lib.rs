@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod customer;
 pub mod error;
 pub mod event;
+pub mod fleet;
 pub mod history;
 pub mod infra;
 pub mod job;

@@ -206,6 +206,7 @@ mod tests {
             status,
             hostname: Some(format!("{id}-node")),
             controller_version: None,
+            latest_version: None,
             controller_url: None,
             last_report_at: Some(DateTime::<Utc>::from_timestamp_millis(0).unwrap()),
             health: None,

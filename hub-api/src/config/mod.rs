@@ -153,6 +153,9 @@ impl Config {
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
+        if !raw.registry.image.trim().is_empty() {
+            crate::registry::ImageRef::parse(&raw.registry.image)?;
+        }
         let global_key = raw.api.report_api_key.expose_secret();
         if !global_key.is_empty() && global_key.chars().count() < MIN_GLOBAL_KEY_LEN {
             bail!(

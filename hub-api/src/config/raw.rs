@@ -184,11 +184,17 @@ impl Default for RawControllers {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawRegistry {
+    /// The controller image whose tags the registry watch lists every `check_interval`
+    /// (`host/owner/name`, or a Docker Hub name); empty switches the watch off.
     pub image: String,
     pub username: String,
     #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
     pub token: SecretString,
     pub check_interval: String,
+    /// Whether the registry watch takes pre-releases (`1.5.0-rc.1`) as the newest version.
+    pub include_prereleases: bool,
+    /// Talks to the image's registry over `http://`: for tests and local stand-ins only.
+    pub image_allow_http: bool,
     pub template_interval: String,
     /// Where `controller.yaml.example` is fetched from (https); empty keeps the bundled template.
     pub template_url: String,
@@ -218,6 +224,8 @@ impl Default for RawRegistry {
             username: String::new(),
             token: SecretString::default(),
             check_interval: "30m".into(),
+            include_prereleases: false,
+            image_allow_http: false,
             template_interval: "1h".into(),
             template_url: String::new(),
             template_allow_http: false,

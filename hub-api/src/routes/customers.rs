@@ -12,7 +12,7 @@ use hub_shared::ApiError;
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
 use crate::extract::{ApiQuery, CustomerId};
-use crate::fleet::summarize;
+use crate::fleet::{mark_outdated, summarize};
 use crate::state::AppState;
 use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
@@ -21,7 +21,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// List every customer.
 ///
 /// Configured customers and customers that only report, with the latest report summary and the
-/// status by the shared rule, and the count of error and warning events of the last 24 hours.
+/// status by the shared rule, the count of error and warning events of the last 24 hours, and
+/// `latest_version` when the controller is older than the newest the registry watch knows.
 /// Blocked customers are included with status `BLOCKED`.
 #[utoipa::path(
     get, path = "/api/v1/customers", tag = "customers",
@@ -35,10 +36,11 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     caller.require_fleet_read()?;
     let generated_at = chrono::Utc::now();
     let now = generated_at.timestamp_millis();
-    let (configs, latest, counts) = tokio::try_join!(
+    let (configs, latest, counts, newest) = tokio::try_join!(
         state.store().configs(),
         state.store().latest_reports(),
-        state.store().severity_counts(now - DAY_MS)
+        state.store().severity_counts(now - DAY_MS),
+        state.store().registry_latest(),
     )?;
     let counts: HashMap<&str, &SeverityCounts> = counts.iter().map(|c| (c.customer_id.as_str(), c)).collect();
     let stale_ms = state.config().stale_ms();
@@ -53,6 +55,7 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
         .into_iter()
         .map(|(id, (c, l))| {
             let mut summary = summarize(id, c, l, now, stale_ms)?;
+            mark_outdated(&mut summary, newest.as_ref());
             if let Some(n) = counts.get(id) {
                 summary.errors_24h = n.errors.clamp(0, i64::from(u32::MAX)) as u32;
                 summary.warnings_24h = n.warnings.clamp(0, i64::from(u32::MAX)) as u32;
@@ -81,14 +84,16 @@ pub async fn get_customer(
     CustomerId(id): CustomerId,
 ) -> Result<Json<CustomerDetail>> {
     caller.require_read(&id)?;
-    let (config, latest) = tokio::try_join!(state.store().config(&id), state.store().latest_report(&id))?;
+    let (config, latest, newest) =
+        tokio::try_join!(state.store().config(&id), state.store().latest_report(&id), state.store().registry_latest())?;
     if config.is_none() && latest.is_none() {
         return Err(AppError::NotFound(format!("no customer {id:?}")));
     }
     let generated_at = chrono::Utc::now();
     let now = generated_at.timestamp_millis();
     let stale_ms = state.config().stale_ms();
-    let summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms)?;
+    let mut summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms)?;
+    mark_outdated(&mut summary, newest.as_ref());
     let report = match latest {
         Some((_, json)) => Some(
             serde_json::from_str(&json)

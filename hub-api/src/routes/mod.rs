@@ -9,6 +9,7 @@ pub mod configs;
 pub mod controllers;
 pub mod customers;
 pub mod events;
+pub mod fleet;
 pub mod health;
 pub mod infra;
 pub mod jobs;

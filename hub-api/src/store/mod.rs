@@ -43,6 +43,7 @@ pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockS
 pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
 pub use rotation::{Rewrite, Sealed};
+pub use settings::{RegistryLatest, REGISTRY_LATEST};
 
 use crate::config::{Config, SqliteSync};
 
