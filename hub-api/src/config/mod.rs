@@ -40,6 +40,9 @@ pub struct Config {
     pub sqlite_sync: SqliteSync,
     pub stale_threshold: Duration,
     pub staleness_interval: Duration,
+    /// `alerting.storm_window` and `alerting.reminder_interval` (zero: no reminders).
+    pub storm_window: Duration,
+    pub reminder_interval: Duration,
     pub timezone: Tz,
     pub prune_at: NaiveTime,
     pub check_interval: Duration,
@@ -109,6 +112,17 @@ impl Config {
         let staleness_interval = parse_duration("alerting.check_interval", &raw.alerting.check_interval)?;
         if staleness_interval < Duration::from_secs(1) || staleness_interval > stale_threshold {
             bail!("invalid alerting.check_interval: must be between 1s and alerting.stale_threshold");
+        }
+        let storm_window = parse_duration("alerting.storm_window", &raw.alerting.storm_window)?;
+        if storm_window < Duration::from_secs(60) || storm_window > Duration::from_secs(24 * 3600) {
+            bail!("invalid alerting.storm_window: must be between 1m and 24h");
+        }
+        if !(1..=100).contains(&raw.alerting.storm_percent) {
+            bail!("invalid alerting.storm_percent: must be 1–100");
+        }
+        let reminder_interval = parse_duration("alerting.reminder_interval", &raw.alerting.reminder_interval)?;
+        if !reminder_interval.is_zero() && reminder_interval < Duration::from_secs(600) {
+            bail!("invalid alerting.reminder_interval: must be 0 (never) or at least 10m");
         }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
@@ -213,6 +227,8 @@ impl Config {
             sqlite_sync,
             stale_threshold,
             staleness_interval,
+            storm_window,
+            reminder_interval,
             timezone,
             prune_at,
             check_interval,
@@ -302,6 +318,24 @@ mod tests {
             f = f.merge(Serialized::default(k, v));
         }
         Config::from_figment(f)
+    }
+
+    #[test]
+    fn alerting_keys_are_checked() {
+        let c = with(&[]).unwrap();
+        assert_eq!((c.storm_window, c.reminder_interval), (Duration::from_secs(300), Duration::from_secs(86400)));
+        assert_eq!((c.raw.alerting.storm_percent, c.raw.alerting.flapping_changes), (20, 4));
+        assert!(with(&[("alerting.reminder_interval", "0")]).unwrap().reminder_interval.is_zero());
+        for (key, value) in
+            [("alerting.reminder_interval", "1m"), ("alerting.storm_window", "10s"), ("alerting.storm_window", "soon")]
+        {
+            let e = with(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+        let f = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Serialized::default("server.listen", "127.0.0.1:0"))
+            .merge(Serialized::default("alerting.storm_percent", 0));
+        assert!(Config::from_figment(f).unwrap_err().to_string().contains("alerting.storm_percent"));
     }
 
     #[test]

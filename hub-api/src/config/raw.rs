@@ -156,11 +156,27 @@ pub struct RawAlerting {
     pub stale_threshold: String,
     /// How often the staleness checker (the dead man's switch) looks at every node.
     pub check_interval: String,
+    /// A storm: more than this percentage of the reporting nodes went silent within
+    /// `storm_window` (one `fleet_outage` alert to the operator, per-node emails held).
+    pub storm_percent: u32,
+    pub storm_window: String,
+    /// How often an open, unacknowledged alert is repeated to the operator; `0`: never.
+    pub reminder_interval: String,
+    /// A node whose status changes more than this many times in an hour is flapping: one
+    /// `node_flapping` notice instead of an email per change; `0`: never.
+    pub flapping_changes: u32,
 }
 
 impl Default for RawAlerting {
     fn default() -> Self {
-        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
+        Self {
+            stale_threshold: "30m".into(),
+            check_interval: "60s".into(),
+            storm_percent: 20,
+            storm_window: "5m".into(),
+            reminder_interval: "24h".into(),
+            flapping_changes: 4,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use hub_shared::event::Severity;
 use hub_shared::notification::{Channel, NotifyIn, Outcome};
 
+use super::quiet::Quiet;
 use super::rules::{self, Decision, EventFacts, LastSent};
 use super::templates;
 use super::{Email, Notifier, SendError};
@@ -27,11 +28,12 @@ impl Customer {
     }
 }
 
-/// Decides and delivers both channels for one stored event.
+/// Decides and delivers both channels for one stored event; a held one (`quiet`) goes to nobody.
 pub async fn dispatch_event(
     store: &Store,
     notifier: &Notifier,
     event: &EventRow,
+    quiet: Option<Quiet>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let id = &event.customer_id;
@@ -49,6 +51,7 @@ pub async fn dispatch_event(
         blocked: customer.blocked,
         preferences: preferences.as_ref(),
         last_sent: LastSent { operator: operator_last, customer: customer_last },
+        quiet,
     };
     let mut vars = base_vars(notifier, id, &customer.name, event.severity, &event.message, event.occurred_at);
     vars.insert("event_type", event_type.to_string());
@@ -80,6 +83,29 @@ pub async fn relay_legacy(
 
 /// The legacy relay's event type in the log, and its template's name.
 const LEGACY: &str = "legacy";
+
+/// A reminder of the open alert that `event` opened (at `opened_at`), to the operator.
+pub async fn remind(
+    store: &Store,
+    notifier: &Notifier,
+    event: &EventRow,
+    opened_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let id = &event.customer_id;
+    let customer = Customer::of(id, store.config(id).await?);
+    let decision = rules::decide_reminder(customer.blocked, &notifier.settings.operator);
+    let mut vars = base_vars(notifier, id, &customer.name, event.severity, &event.message, event.occurred_at);
+    vars.insert("event_type", event.event_type.as_str().to_string());
+    vars.insert("details", details_text(&event.details_json));
+    let opened = opened_at.with_timezone(&notifier.settings.timezone);
+    vars.insert("opened_at", opened.format("%Y-%m-%d %H:%M %Z").to_string());
+    let sent = Sent { event_id: Some(event.id), customer_id: id, event_type: REMINDER };
+    sent.deliver(store, notifier, Channel::Operator, decision, &vars, now).await
+}
+
+/// A reminder's event type in the log, and its template's name.
+const REMINDER: &str = "reminder";
 
 fn base_vars(
     notifier: &Notifier,

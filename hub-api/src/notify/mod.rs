@@ -5,9 +5,12 @@
 //! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
 pub mod deliver;
+pub mod hold;
+pub mod quiet;
 pub mod resend;
 pub mod rules;
 pub mod templates;
+pub mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +37,7 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// The hub's address, linked from emails.
     pub hub_url: String,
+    pub alerting: hold::AlertingSettings,
 }
 
 /// The email client, its settings, and the bell that wakes this replica's dispatcher.
@@ -58,6 +62,7 @@ impl Notifier {
             operator: rules::OperatorChannel { enabled: n.operator_enabled, email: n.operator_email.clone() },
             timezone: config.timezone,
             hub_url: config.raw.server.public_url.clone(),
+            alerting: hold::AlertingSettings::from_config(config),
         };
         Ok(Notifier::new(EmailClient::from_config(n)?, settings))
     }
@@ -126,7 +131,7 @@ pub async fn dispatch_pending(store: &Store, notifier: &Notifier, now: DateTime<
                     continue;
                 }
             };
-            match deliver::dispatch_event(store, notifier, &event, now).await {
+            match hold::dispatch(store, notifier, &event, now).await {
                 Ok(()) => {
                     store.mark_notified(event.id, now_ms).await?;
                     notifier.metrics.event(event.event_type, event.severity);

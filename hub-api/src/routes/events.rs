@@ -88,6 +88,7 @@ fn to_out(r: EventRow) -> Result<EventOut> {
         source: r.source,
         occurred_at: r.occurred_at,
         received_at: r.received_at,
+        held: r.held,
     })
 }
 

@@ -2,6 +2,7 @@
 //! placeholders that both accept). Timestamps are Unix milliseconds, JSON is text; conversions
 //! happen here, at the store's edge. One file per table group.
 
+mod alerts;
 mod audit;
 mod configs;
 mod controllers;
@@ -9,6 +10,7 @@ mod error;
 mod events;
 mod infra;
 mod jobs;
+mod maintenance;
 mod node_states;
 mod notifications;
 mod prune;
@@ -29,6 +31,7 @@ use secrecy::ExposeSecret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::{AlertRow, NewAlert};
 pub use audit::{AuditRecord, AuditRow};
 pub use configs::{no_config, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow};
 pub use controllers::UpdateRow;
@@ -37,7 +40,8 @@ pub use error::{Result, StoreError};
 pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
 pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
-pub use node_states::NodeCandidate;
+pub use maintenance::WindowRow;
+pub use node_states::{NodeCandidate, NodeGap};
 pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
 pub(crate) use reports::insert_report;
