@@ -37,6 +37,9 @@ pub enum AppError {
     RateLimited { message: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Something the hub called on the caller's behalf failed (a notification channel).
+    #[error("{0}")]
+    BadGateway(String),
     /// The store's answer: not found (404), a conflict or unique key (409), a corrupt row or
     /// the database failing (a logged 500).
     #[error(transparent)]
@@ -62,6 +65,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => {
@@ -82,6 +86,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::BadGateway(_) => "bad_gateway",
             AppError::Store(StoreError::NotFound(_)) => "not_found",
             AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => "internal",

@@ -27,10 +27,12 @@ pub enum AuditAction {
     RetrievalFailed,
     /// Repeated failures raised an operator alert.
     RetrievalAlert,
+    /// A test message through a notification channel (`POST /api/v1/notifications/test`).
+    TestNotification,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -45,6 +47,7 @@ impl AuditAction {
         AuditAction::Retrieval,
         AuditAction::RetrievalFailed,
         AuditAction::RetrievalAlert,
+        AuditAction::TestNotification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl AuditAction {
             AuditAction::Retrieval => "retrieval",
             AuditAction::RetrievalFailed => "retrieval_failed",
             AuditAction::RetrievalAlert => "retrieval_alert",
+            AuditAction::TestNotification => "test_notification",
         }
     }
 
