@@ -38,6 +38,9 @@ pub enum AppError {
     RateLimited { message: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Something the hub called on the caller's behalf failed (a notification channel).
+    #[error("{0}")]
+    BadGateway(String),
     /// The store's answer: not found (404), a conflict or unique key (409), a corrupt row or
     /// the database failing (a logged 500).
     #[error(transparent)]
@@ -68,6 +71,7 @@ impl AppError {
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Controller(e) => e.status(),
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => {
@@ -89,6 +93,7 @@ impl AppError {
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Controller(e) => e.code(),
+            AppError::BadGateway(_) => "bad_gateway",
             AppError::Store(StoreError::NotFound(_)) => "not_found",
             AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => "internal",

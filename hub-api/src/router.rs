@@ -45,6 +45,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::notifications::get_preferences))
         .routes(routes!(routes::notifications::list_notifications))
         .routes(routes!(routes::notifications::post_notify))
+        .routes(routes!(routes::notifications::test_channel))
         .routes(routes!(routes::jobs::list_jobs))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::assets::get_manifest))

@@ -37,10 +37,12 @@ pub enum AuditAction {
     ConfigDiff,
     /// The controller was asked to update itself.
     ControllerUpdate,
+    /// A test message through a notification channel (`POST /api/v1/notifications/test`).
+    TestNotification,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -60,6 +62,7 @@ impl AuditAction {
         AuditAction::PullConfig,
         AuditAction::ConfigDiff,
         AuditAction::ControllerUpdate,
+        AuditAction::TestNotification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +86,7 @@ impl AuditAction {
             AuditAction::PullConfig => "pull_config",
             AuditAction::ConfigDiff => "config_diff",
             AuditAction::ControllerUpdate => "controller_update",
+            AuditAction::TestNotification => "test_notification",
         }
     }
 

@@ -19,8 +19,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::logging::LogFormat;
 
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawControllers, RawDatabase,
-    RawMetrics, RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawChannel, RawConfig, RawControllers,
+    RawDatabase, RawMetrics, RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer,
+    MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -56,6 +57,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
+    /// `notifications.channels`, checked.
+    pub channels: Vec<crate::notify::channels::ChannelSpec>,
 }
 
 /// When and where the `self_backup` job writes, and how many files it keeps.
@@ -164,6 +167,7 @@ impl Config {
         if !n.from_email.contains('@') {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
+        let channels = crate::notify::channels::ChannelSpec::parse_all(&n.channels)?;
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
@@ -221,6 +225,7 @@ impl Config {
         let backup = backup_plan(&raw, database_url.expose_secret().starts_with("sqlite:"))?;
         Ok(Config {
             backup,
+            channels,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -428,6 +433,24 @@ mod tests {
         assert!(err(&[url("not a url")]).is_some());
         let allowed = [url("http://127.0.0.1:9/c.yaml"), ("registry.template_allow_http", "true".into())];
         assert_eq!(err(&allowed), None);
+    }
+
+    #[test]
+    fn channels_are_checked_at_start_up_and_their_secrets_hidden() {
+        let yaml = |secret: &str| {
+            format!(
+                "server:\n  listen: 127.0.0.1:0\nnotifications:\n  channels:\n    - name: ops-hook\n      kind: webhook\n      \
+                 url: https://hooks.example/x\n      secret: {secret}\n      severities: [warning, error]\n"
+            )
+        };
+        let c = Config::from_yaml_and_env(&yaml("whsec-long-enough-0123456789")).unwrap();
+        assert_eq!(c.channels.len(), 1);
+        assert!(!format!("{c:?}").contains("whsec-long"), "the secret is not shown");
+        let err = Config::from_yaml_and_env(&yaml("short-secret")).unwrap_err().to_string();
+        assert!(err.contains("notifications.channels[0] (\"ops-hook\").secret"), "{err}");
+        assert!(!err.contains("short-secret"), "{err}");
+        let err = Config::from_yaml_and_env(&yaml("x").replace("kind: webhook", "kind: webhook\n      colour: red"));
+        assert!(err.unwrap_err().to_string().contains("colour"));
     }
 
     #[test]

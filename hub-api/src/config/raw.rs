@@ -123,6 +123,41 @@ pub struct RawNotifications {
     pub from_email: String,
     pub operator_email: String,
     pub operator_enabled: bool,
+    /// Channels besides email (webhook, ntfy, smtp) that get the operator's alerts.
+    pub channels: Vec<RawChannel>,
+}
+
+/// One entry of `notifications.channels`, as written: the fields of every kind side by side,
+/// checked against its `kind` at start-up (see `notify::channels::ChannelSpec`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawChannel {
+    /// Names the channel in the notification log and in `POST /api/v1/notifications/test`.
+    pub name: String,
+    /// `webhook`, `ntfy` or `smtp`.
+    pub kind: String,
+    /// The severities it gets (`info`, `warning`, `error`); empty: all.
+    pub severities: Vec<String>,
+    /// The event types it gets; empty: all (and the legacy relay).
+    pub types: Vec<String>,
+    /// webhook: where the JSON goes; ntfy: the topic URL.
+    pub url: String,
+    /// webhook: the key of the `X-Felhom-Signature` HMAC.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub secret: SecretString,
+    /// ntfy: the access token sent as Bearer (optional).
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub token: SecretString,
+    /// smtp: the server, its port (default by `tls`), and `starttls` (default), `tls` or `none`.
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: String,
+    pub user: String,
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub password: SecretString,
+    /// smtp: the sender and the recipients.
+    pub from: String,
+    pub to: Vec<String>,
 }
 
 impl Default for RawNotifications {
@@ -133,6 +168,7 @@ impl Default for RawNotifications {
             from_email: "monitoring@felhom.eu".into(),
             operator_email: String::new(),
             operator_enabled: true,
+            channels: Vec::new(),
         }
     }
 }

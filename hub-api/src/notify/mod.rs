@@ -4,6 +4,7 @@
 //! by the pure rules in [`rules`], and sends and logs every decision through [`deliver`].
 //! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
+pub mod channels;
 pub mod deliver;
 pub mod hold;
 pub mod quiet;
@@ -50,6 +51,8 @@ pub struct Notifier {
     pub relay_slots: Arc<tokio::sync::Semaphore>,
     /// Counts events and notification decisions; the hub's own (see `AppState::new`).
     pub metrics: crate::metrics::Metrics,
+    /// The channels besides email (`notifications.channels`).
+    pub channels: Arc<Vec<channels::Channel>>,
 }
 
 /// Legacy relays delivered at once per replica.
@@ -64,7 +67,8 @@ impl Notifier {
             hub_url: config.raw.server.public_url.clone(),
             alerting: hold::AlertingSettings::from_config(config),
         };
-        Ok(Notifier::new(EmailClient::from_config(n)?, settings))
+        let built = config.channels.iter().cloned().map(channels::Channel::build).collect::<anyhow::Result<_>>()?;
+        Ok(Notifier::new(EmailClient::from_config(n)?, settings).with_channels(built))
     }
 
     pub fn new(email: EmailClient, settings: Settings) -> Notifier {
@@ -74,7 +78,18 @@ impl Notifier {
             wake: Arc::new(Notify::new()),
             relay_slots: Arc::new(tokio::sync::Semaphore::new(RELAY_SLOTS)),
             metrics: crate::metrics::Metrics::new(),
+            channels: Arc::new(Vec::new()),
         }
+    }
+
+    pub fn with_channels(mut self, channels: Vec<channels::Channel>) -> Notifier {
+        self.channels = Arc::new(channels);
+        self
+    }
+
+    /// The configured channel named `name`.
+    pub fn channel(&self, name: &str) -> Option<&channels::Channel> {
+        self.channels.iter().find(|c| c.spec.name == name)
     }
 
     /// Tells the dispatcher that an event was stored (it also polls, for other replicas).

@@ -186,6 +186,7 @@ async fn prune_deletes_what_is_older_than_the_retention() {
             event_id: None,
             event_type: "app_updated",
             channel: hub_shared::notification::Channel::Customer,
+            channel_name: "",
             recipient: "",
             outcome: hub_shared::notification::Outcome::Skipped,
             reason: "no_address",

@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod channels;
 mod cli;
 mod configs;
 mod credentials;
