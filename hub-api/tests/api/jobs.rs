@@ -253,7 +253,9 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
             "prune",
             "template_refresh",
             "self_backup",
-            "registry_watch"
+            "controller_updates",
+            "registry_watch",
+            "alert_reminders"
         ]
     );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();
