@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod cli;
 mod configs;
+mod controllers;
 mod credentials;
 mod events;
 mod helpers;
