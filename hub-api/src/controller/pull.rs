@@ -16,63 +16,74 @@ use crate::error::Result;
 use crate::extract::ClientIp;
 use crate::state::AppState;
 
-/// A text value at `path`, trimmed; `None` when missing, not text, or empty.
-fn text(value: &Value, path: &[&str]) -> Option<String> {
-    let found = path.iter().try_fold(value, |v, key| v.get(key))?;
-    found.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
-}
-
-/// A value at `path` that differs from the template's there: overrides equal to the template's
-/// value are not stored.
-fn overridden<'a>(live: &'a Value, template: &Value, path: &[&str]) -> Option<&'a Value> {
+/// What the live config says at `path`: `None` when it lacks the key (the stored value stays),
+/// `Some(None)` when its value is the template's (no override), else the overriding value.
+fn taken<'a>(live: &'a Value, template: &Value, path: &[&str]) -> Option<Option<&'a Value>> {
     let found = path.iter().try_fold(live, |v, key| v.get(key))?;
     let default = path.iter().try_fold(template, |v, key| v.get(key));
-    (default != Some(found) && !found.is_null()).then_some(found)
+    Some((default != Some(found) && !found.is_null()).then_some(found))
 }
 
-/// `base` with the identity, tokens and overrides of a live controller config. Values the live
-/// config does not have stay as they were.
+/// A text override: `""` keeps the template's value.
+fn take_text(slot: &mut String, live: &Value, template: &Value, path: &[&str]) {
+    match taken(live, template, path) {
+        None => {}
+        Some(None) => slot.clear(),
+        Some(Some(value)) => {
+            *slot = match value {
+                Value::String(s) => s.trim().to_string(),
+                other => other.to_string(),
+            }
+        }
+    }
+}
+
+/// An optional override: `None` keeps the template's value; a value of the wrong type is left
+/// as it was.
+fn take<T>(slot: &mut Option<T>, live: &Value, template: &Value, path: &[&str], read: impl Fn(&Value) -> Option<T>) {
+    match taken(live, template, path) {
+        None => {}
+        Some(None) => *slot = None,
+        Some(Some(value)) => {
+            if let Some(value) = read(value) {
+                *slot = Some(value);
+            }
+        }
+    }
+}
+
+/// `base` with the identity, tokens and overrides of a live controller config: a value equal
+/// to the template's becomes no override, so the generated config gives the live one back.
+/// Keys the live config lacks stay as they were.
 pub fn fields_from_live(live: &Value, template: &Value, base: &ConfigFields) -> ConfigFields {
     let mut f = base.clone();
-    let set = |slot: &mut String, path: &[&str]| {
-        if let Some(value) = text(live, path) {
-            *slot = value;
-        }
-    };
-    if let Some(name) = text(live, &["customer", "name"]) {
+    let name = live.pointer("/customer/name").and_then(Value::as_str).map(str::trim).unwrap_or("");
+    if !name.is_empty() {
         f.display_name = name.chars().take(DISPLAY_NAME_MAX).collect();
     }
-    set(&mut f.domain, &["customer", "domain"]);
-    set(&mut f.contact_email, &["customer", "email"]);
-    set(&mut f.identity.language, &["customer", "language"]);
-    set(&mut f.identity.hostname, &["node", "hostname"]);
-    set(&mut f.identity.timezone, &["node", "timezone"]);
+    let text = |slot: &mut String, path: &[&str]| take_text(slot, live, template, path);
+    text(&mut f.domain, &["customer", "domain"]);
+    text(&mut f.contact_email, &["customer", "email"]);
+    text(&mut f.identity.language, &["customer", "language"]);
+    text(&mut f.identity.hostname, &["node", "hostname"]);
+    text(&mut f.identity.timezone, &["node", "timezone"]);
     let t = &mut f.infrastructure;
-    set(&mut t.cloudflare_tunnel_token, &["infrastructure", "cloudflare", "tunnel_token"]);
-    set(&mut t.tailscale_auth_key, &["infrastructure", "tailscale", "auth_key"]);
-    set(&mut t.dns_api_token, &["infrastructure", "dns", "api_token"]);
-    set(&mut t.smtp_password, &["infrastructure", "smtp", "password"]);
+    text(&mut t.cloudflare_tunnel_token, &["infrastructure", "cloudflare", "tunnel_token"]);
+    text(&mut t.tailscale_auth_key, &["infrastructure", "tailscale", "auth_key"]);
+    text(&mut t.dns_api_token, &["infrastructure", "dns", "api_token"]);
+    text(&mut t.smtp_password, &["infrastructure", "smtp", "password"]);
     let l = &mut f.legacy_monitoring;
-    set(&mut l.heartbeat_uuid, &["monitoring", "healthchecks", "heartbeat_uuid"]);
-    set(&mut l.backup_uuid, &["monitoring", "healthchecks", "backup_uuid"]);
-    set(&mut l.dbdump_uuid, &["monitoring", "healthchecks", "dbdump_uuid"]);
+    text(&mut l.heartbeat_uuid, &["monitoring", "healthchecks", "heartbeat_uuid"]);
+    text(&mut l.backup_uuid, &["monitoring", "healthchecks", "backup_uuid"]);
+    text(&mut l.dbdump_uuid, &["monitoring", "healthchecks", "dbdump_uuid"]);
     let m = &mut f.monitoring;
-    let over = |key: &str| overridden(live, template, &["monitoring", key]);
-    if let Some(v) = over("enabled").and_then(Value::as_bool) {
-        m.enabled = Some(v);
-    }
-    if let Some(v) = over("report_interval").and_then(Value::as_str) {
-        m.report_interval = Some(v.to_string());
-    }
-    if let Some(v) = over("disk_warn_percent").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()) {
-        m.disk_warn_percent = Some(v);
-    }
-    if let Some(v) = over("disk_critical_percent").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()) {
-        m.disk_critical_percent = Some(v);
-    }
-    if let Some(v) = over("backup_deadline").and_then(Value::as_str) {
-        m.backup_deadline = Some(v.to_string());
-    }
+    let percent = |v: &Value| v.as_u64().and_then(|p| u8::try_from(p).ok());
+    let string = |v: &Value| v.as_str().map(str::to_string);
+    take(&mut m.enabled, live, template, &["monitoring", "enabled"], Value::as_bool);
+    take(&mut m.report_interval, live, template, &["monitoring", "report_interval"], string);
+    take(&mut m.disk_warn_percent, live, template, &["monitoring", "disk_warn_percent"], percent);
+    take(&mut m.disk_critical_percent, live, template, &["monitoring", "disk_critical_percent"], percent);
+    take(&mut m.backup_deadline, live, template, &["monitoring", "backup_deadline"], string);
     f
 }
 
@@ -87,7 +98,7 @@ pub async fn pull(state: &AppState, customer_id: &str, ip: &ClientIp) -> Result<
         let (target, stored) = resolve(state, customer_id).await?;
         let live = state.controllers().get_config(&target).await?;
         let bad = |detail: String| ControllerError::BadAnswer { url: target.shown().to_string(), detail };
-        match text(&live, &["customer", "id"]) {
+        match live.pointer("/customer/id").and_then(Value::as_str) {
             Some(id) if id != customer_id => return Err(bad(format!("its config is for customer {id:?}"))),
             _ => {}
         }
@@ -123,4 +134,49 @@ pub async fn pull(state: &AppState, customer_id: &str, ip: &ClientIp) -> Result<
         })
     };
     Ok(PullResult { config: customers::load_view(state, customer_id).await?, changes, created })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn template() -> Value {
+        let yaml: serde_yaml::Value = serde_yaml::from_str(BUNDLED_TEMPLATE).unwrap();
+        serde_json::to_value(yaml).unwrap()
+    }
+
+    #[test]
+    fn identity_tokens_and_overrides_are_taken_and_template_values_are_not() {
+        let base = ConfigFields { display_name: "old".into(), domain: "old.felhom.eu".into(), ..Default::default() };
+        let live = json!({
+            "customer": {"id": "kovacs", "name": " Kovács Anna ", "domain": "kovacs.felhom.eu", "language": "hu"},
+            "node": {"hostname": "nas", "timezone": "Europe/Budapest"},
+            "hub": {"api_key": "not taken", "url": "https://elsewhere"},
+            "infrastructure": {"smtp": {"password": "smtp-pw"}, "dns": {"api_token": ""}},
+            "monitoring": {"enabled": true, "disk_warn_percent": 70, "report_interval": "5m", "disk_critical_percent": 900},
+        });
+        let f = fields_from_live(&live, &template(), &base);
+        assert_eq!(f.display_name, "Kovács Anna");
+        assert_eq!(f.domain, "kovacs.felhom.eu");
+        assert_eq!(f.identity.hostname, "nas");
+        assert_eq!(f.identity.language, "", "the template's hu is no override");
+        assert_eq!(f.identity.timezone, "", "the template's time zone is no override");
+        assert_eq!(f.infrastructure.smtp_password, "smtp-pw");
+        assert_eq!(f.monitoring.enabled, None, "the template's value");
+        assert_eq!(f.monitoring.disk_warn_percent, Some(70));
+        assert_eq!(f.monitoring.report_interval.as_deref(), Some("5m"));
+        assert_eq!(f.monitoring.disk_critical_percent, None, "900 is no percent; left as it was");
+        assert!(f.validate().is_ok());
+    }
+
+    #[test]
+    fn missing_keys_keep_the_stored_values() {
+        let mut base = ConfigFields { display_name: "Nagy".into(), ..Default::default() };
+        base.identity.hostname = "box".into();
+        base.monitoring.disk_warn_percent = Some(75);
+        let f = fields_from_live(&json!({"customer": {"id": "nagy"}}), &template(), &base);
+        assert_eq!(f, base);
+    }
 }

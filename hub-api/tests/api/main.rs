@@ -7,6 +7,7 @@ mod auth;
 mod channels;
 mod cli;
 mod configs;
+mod controllers;
 mod credentials;
 mod events;
 mod fleet;

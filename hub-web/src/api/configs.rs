@@ -4,6 +4,8 @@
 use gloo_net::http::Request;
 use hub_shared::audit::AuditPage;
 use hub_shared::config::{ConfigCreated, ConfigFields, CreateConfigRequest, CustomerConfig};
+use hub_shared::config_diff::{ConfigDiff, DiffQuery};
+use hub_shared::controller::{ControllerAddress, PullResult, PushResult, UpdateRequest, UpdateStarted};
 use hub_shared::credentials::{Credentials, RevealedCredentials, SetCredentials};
 use hub_shared::infra::InfraBackupVersions;
 use hub_shared::page::PageQuery;
@@ -105,4 +107,32 @@ pub async fn list_infra_backups(id: &str) -> Result<InfraBackupVersions, ApiErro
 /// `GET /api/v1/audit?limit=&before=`, newest first.
 pub async fn list_audit(page: PageQuery) -> Result<AuditPage, ApiError> {
     send(with_query(Request::get("/api/v1/audit"), &page).build(), On401::SignIn).await
+}
+
+/// `POST /api/v1/configs/{id}/push`: the generated config to the controller (audited).
+pub async fn push_config(id: &str) -> Result<PushResult, ApiError> {
+    post_action(id, "push").await
+}
+
+/// `GET /api/v1/configs/{id}/diff`: the hub's config against the controller's live one.
+pub async fn diff_config(id: &str, reveal: bool) -> Result<ConfigDiff, ApiError> {
+    let url = format!("{}/diff", config_path(id)?);
+    send(with_query(Request::get(&url), &DiffQuery { reveal }).build(), On401::SignIn).await
+}
+
+/// `POST /api/v1/configs/{id}/pull`: the controller's live config into the stored one.
+pub async fn pull_config(id: &str) -> Result<PullResult, ApiError> {
+    post_action(id, "pull").await
+}
+
+/// `POST /api/v1/configs/{id}/update`: the controller updates itself to `version`, or to the
+/// newest the registry watch knows.
+pub async fn update_controller(id: &str, version: Option<String>) -> Result<UpdateStarted, ApiError> {
+    let url = format!("{}/update", config_path(id)?);
+    send(with_csrf(Request::post(&url)).json(&UpdateRequest { version }), On401::SignIn).await
+}
+
+/// `POST /api/v1/configs/{id}/controller-address/accept`
+pub async fn accept_controller_address(id: &str) -> Result<ControllerAddress, ApiError> {
+    post_action(id, "controller-address/accept").await
 }

@@ -1,7 +1,8 @@
 //! The customer page's management part: the blocked banner with its Unblock button, and the
 //! section that adapts to the customer's state: a report-only (manual) customer gets a
 //! "Create config" button; a managed one shows its config, credentials, setup commands, the
-//! generated controller.yaml, its infra backups and the actions (block, rotate, delete, …).
+//! controller card (see `controller`), the generated controller.yaml, its infra backups and the
+//! actions (block, rotate, delete, …).
 
 use hub_shared::config::CustomerConfig;
 use hub_shared::customer::CustomerSummary;
@@ -13,6 +14,7 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use super::action::act;
+use super::controller::ControllerCard;
 use super::credentials::CredentialsCard;
 use crate::api;
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice, Loading};
@@ -31,7 +33,7 @@ impl Reload {
 
     /// A function that reloads the page; call this while the component is being made (the
     /// context is not there in the async callbacks that run it).
-    fn trigger() -> impl Fn() + Copy + 'static {
+    pub(super) fn trigger() -> impl Fn() + Copy + 'static {
         let reload = use_context::<Reload>();
         move || {
             if let Some(Reload(signal)) = reload {
@@ -128,6 +130,7 @@ fn ManagedCustomer(id: String) -> impl IntoView {
                 <ConfigCard config=c.clone() on_change=config/>
                 <CredentialsCard id=id.clone()/>
             </div>
+            <ControllerCard config=c.clone()/>
             <PreviewCard id=id.clone()/>
             <InfraBackupsCard id=id.clone()/>
             <ActionsCard config=c/>

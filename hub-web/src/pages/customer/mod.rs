@@ -5,6 +5,7 @@
 
 mod action;
 mod containers;
+mod controller;
 mod credentials;
 mod history;
 mod manage;
