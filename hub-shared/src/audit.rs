@@ -27,10 +27,16 @@ pub enum AuditAction {
     RetrievalFailed,
     /// Repeated failures raised an operator alert.
     RetrievalAlert,
+    RolloutStart,
+    RolloutPause,
+    RolloutResume,
+    RolloutAbort,
+    /// The operator asked for a drift check of the fleet.
+    DriftCheck,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -45,6 +51,11 @@ impl AuditAction {
         AuditAction::Retrieval,
         AuditAction::RetrievalFailed,
         AuditAction::RetrievalAlert,
+        AuditAction::RolloutStart,
+        AuditAction::RolloutPause,
+        AuditAction::RolloutResume,
+        AuditAction::RolloutAbort,
+        AuditAction::DriftCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +74,11 @@ impl AuditAction {
             AuditAction::Retrieval => "retrieval",
             AuditAction::RetrievalFailed => "retrieval_failed",
             AuditAction::RetrievalAlert => "retrieval_alert",
+            AuditAction::RolloutStart => "rollout_start",
+            AuditAction::RolloutPause => "rollout_pause",
+            AuditAction::RolloutResume => "rollout_resume",
+            AuditAction::RolloutAbort => "rollout_abort",
+            AuditAction::DriftCheck => "drift_check",
         }
     }
 

@@ -20,6 +20,7 @@ pub mod lenient;
 pub mod notification;
 pub mod page;
 pub mod report;
+pub mod rollout;
 pub mod status;
 pub mod validate;
 

@@ -6,6 +6,7 @@
 pub mod backup_deadline;
 pub mod prune;
 pub mod registry_watch;
+mod rollout_step;
 mod schedule;
 pub mod self_backup;
 mod session_cleanup;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use backup_deadline::BackupDeadline;
 pub use prune::Prune;
 pub use registry_watch::RegistryWatch;
+pub use rollout_step::RolloutStep;
 pub use schedule::Schedule;
 pub use self_backup::SelfBackup;
 pub use session_cleanup::SessionCleanup;
@@ -56,6 +58,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(TemplateRefresh),
         Arc::new(SelfBackup),
         Arc::new(RegistryWatch),
+        Arc::new(RolloutStep::default()),
     ]
 }
 

@@ -16,3 +16,4 @@ pub mod metrics;
 pub mod notifications;
 pub mod recovery;
 pub mod report;
+pub mod rollouts;

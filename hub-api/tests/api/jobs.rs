@@ -252,7 +252,8 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
             "prune",
             "template_refresh",
             "self_backup",
-            "registry_watch"
+            "registry_watch",
+            "rollout_step"
         ]
     );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();
