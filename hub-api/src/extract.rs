@@ -112,6 +112,23 @@ impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
     }
 }
 
+/// A rollout's id from the path: a positive whole number (400 otherwise).
+pub struct RolloutId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for RolloutId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
+        match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(RolloutId(id)),
+            _ => Err(AppError::BadRequest(format!("rollout_id: {raw:?} is not a rollout id (a positive number)"))),
+        }
+    }
+}
+
 /// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`
 /// entry: the one the ingress itself appended. Earlier entries are written by the client and
 /// prove nothing.

@@ -27,6 +27,7 @@ pub mod passphrase;
 pub mod ratelimit;
 pub mod registry;
 pub mod retrieval;
+pub mod rollout;
 pub mod rotate;
 pub mod router;
 pub mod routes;

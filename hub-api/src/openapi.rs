@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "Controllers post events; the operator reads the timeline"),
         (name = "notifications", description = "Email preferences, the notification log and the legacy relay"),
         (name = "jobs", description = "Background jobs and their last runs"),
+        (name = "rollouts", description = "Staged rollouts of a controller version across the fleet"),
         (name = "auth", description = "Operator sign-in"),
         (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
         (name = "controllers", description = "Acting on a customer's controller: push, diff, pull, update, and accepting a changed controller address"),

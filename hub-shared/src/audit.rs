@@ -43,6 +43,13 @@ pub enum AuditAction {
 
 impl AuditAction {
     pub const ALL: [AuditAction; 20] = [
+    RolloutStart,
+    RolloutPause,
+    RolloutResume,
+    RolloutAbort,
+    /// The operator asked for a drift check of the fleet.
+    DriftCheck,
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -63,6 +70,11 @@ impl AuditAction {
         AuditAction::ConfigDiff,
         AuditAction::ControllerUpdate,
         AuditAction::TestNotification,
+        AuditAction::RolloutStart,
+        AuditAction::RolloutPause,
+        AuditAction::RolloutResume,
+        AuditAction::RolloutAbort,
+        AuditAction::DriftCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +99,11 @@ impl AuditAction {
             AuditAction::ConfigDiff => "config_diff",
             AuditAction::ControllerUpdate => "controller_update",
             AuditAction::TestNotification => "test_notification",
+            AuditAction::RolloutStart => "rollout_start",
+            AuditAction::RolloutPause => "rollout_pause",
+            AuditAction::RolloutResume => "rollout_resume",
+            AuditAction::RolloutAbort => "rollout_abort",
+            AuditAction::DriftCheck => "drift_check",
         }
     }
 

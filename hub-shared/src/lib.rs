@@ -24,6 +24,7 @@ pub mod maintenance;
 pub mod notification;
 pub mod page;
 pub mod report;
+pub mod rollout;
 pub mod status;
 pub mod validate;
 

@@ -21,7 +21,7 @@ pub struct PreferencesIn {
     pub customer_id: String,
     /// Where the customer's (Hungarian) emails go.
     pub email: String,
-    /// Event type names; any of the 30 types.
+    /// Event type names; any of the 31 types.
     #[serde(default)]
     pub enabled_events: Vec<String>,
     /// At most one email per event type per this many hours (1–168, default 6).

@@ -8,6 +8,7 @@ pub mod backup_deadline;
 pub mod controller_updates;
 pub mod prune;
 pub mod registry_watch;
+mod rollout_step;
 pub(crate) mod schedule;
 pub mod self_backup;
 mod session_cleanup;
@@ -27,6 +28,7 @@ pub use backup_deadline::BackupDeadline;
 pub use controller_updates::ControllerUpdates;
 pub use prune::Prune;
 pub use registry_watch::RegistryWatch;
+pub use rollout_step::RolloutStep;
 pub use schedule::Schedule;
 pub use self_backup::SelfBackup;
 pub use session_cleanup::SessionCleanup;
@@ -63,6 +65,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(ControllerUpdates),
         Arc::new(RegistryWatch),
         Arc::new(AlertReminders),
+        Arc::new(RolloutStep::default()),
     ]
 }
 

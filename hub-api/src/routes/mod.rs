@@ -17,3 +17,4 @@ pub mod metrics;
 pub mod notifications;
 pub mod recovery;
 pub mod report;
+pub mod rollouts;

@@ -20,7 +20,7 @@ use crate::store::AuditRecord;
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 28 types.
+/// Replaces what was stored. `enabled_events` may name any of the 31 types.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,

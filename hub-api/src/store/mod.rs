@@ -16,6 +16,7 @@ mod notifications;
 mod prune;
 mod recovery;
 mod reports;
+mod rollouts;
 mod rotation;
 mod sessions;
 mod settings;
@@ -46,6 +47,7 @@ pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
 pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};
+pub use rollouts::{NewRollout, NewRolloutNode, RolloutNodeRow, RolloutRow, StateChange};
 pub use rotation::{Rewrite, Sealed};
 pub use settings::{RegistryLatest, REGISTRY_LATEST};
 

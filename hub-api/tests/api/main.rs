@@ -23,5 +23,6 @@ mod postgres;
 mod recovery;
 mod registry;
 mod report;
+mod rollouts;
 mod rotate;
 mod security;
