@@ -27,10 +27,16 @@ pub enum AuditAction {
     RetrievalFailed,
     /// Repeated failures raised an operator alert.
     RetrievalAlert,
+    /// A maintenance window was created, changed or deleted.
+    CreateMaintenance,
+    UpdateMaintenance,
+    DeleteMaintenance,
+    /// The operator acknowledged an open alert.
+    AckAlert,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -45,6 +51,10 @@ impl AuditAction {
         AuditAction::Retrieval,
         AuditAction::RetrievalFailed,
         AuditAction::RetrievalAlert,
+        AuditAction::CreateMaintenance,
+        AuditAction::UpdateMaintenance,
+        AuditAction::DeleteMaintenance,
+        AuditAction::AckAlert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +73,10 @@ impl AuditAction {
             AuditAction::Retrieval => "retrieval",
             AuditAction::RetrievalFailed => "retrieval_failed",
             AuditAction::RetrievalAlert => "retrieval_alert",
+            AuditAction::CreateMaintenance => "create_maintenance",
+            AuditAction::UpdateMaintenance => "update_maintenance",
+            AuditAction::DeleteMaintenance => "delete_maintenance",
+            AuditAction::AckAlert => "ack_alert",
         }
     }
 
