@@ -243,7 +243,18 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     let list = hub.get_json("/api/v1/jobs", 200).await;
     let jobs = list["jobs"].as_array().unwrap();
     let names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["session_cleanup", "staleness", "backup_deadline", "prune", "template_refresh", "self_backup"]);
+    assert_eq!(
+        names,
+        [
+            "session_cleanup",
+            "staleness",
+            "backup_deadline",
+            "prune",
+            "template_refresh",
+            "self_backup",
+            "alert_reminders"
+        ]
+    );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();
     assert_eq!(job("staleness")["schedule"], "every 1m");
     assert_eq!(job("backup_deadline")["schedule"], "daily at 05:00 Europe/Budapest");
