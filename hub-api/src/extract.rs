@@ -129,6 +129,23 @@ impl<S: Send + Sync> FromRequestParts<S> for RolloutId {
     }
 }
 
+/// A numeric id from the path (`/{id}`): a positive integer (400 otherwise).
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
+        match text.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Id(id)),
+            _ => Err(AppError::BadRequest(format!("id must be a positive integer (got {text:?})"))),
+        }
+    }
+}
+
 /// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`
 /// entry: the one the ingress itself appended. Earlier entries are written by the client and
 /// prove nothing.

@@ -51,6 +51,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::notifications::list_notifications))
         .routes(routes!(routes::notifications::post_notify))
         .routes(routes!(routes::notifications::test_channel))
+        .routes(routes!(routes::maintenance::list_maintenance, routes::maintenance::create_maintenance))
+        .routes(routes!(
+            routes::maintenance::get_maintenance,
+            routes::maintenance::update_maintenance,
+            routes::maintenance::delete_maintenance
+        ))
+        .routes(routes!(routes::alerts::list_alerts))
+        .routes(routes!(routes::alerts::ack_alert))
         .routes(routes!(routes::jobs::list_jobs))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::assets::get_manifest))

@@ -39,17 +39,23 @@ pub enum AuditAction {
     ControllerUpdate,
     /// A test message through a notification channel (`POST /api/v1/notifications/test`).
     TestNotification,
-}
-
-impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    /// A staged rollout was started, paused, resumed or aborted.
     RolloutStart,
     RolloutPause,
     RolloutResume,
     RolloutAbort,
     /// The operator asked for a drift check of the fleet.
     DriftCheck,
-    pub const ALL: [AuditAction; 19] = [
+    /// A maintenance window was created, changed or deleted.
+    CreateMaintenance,
+    UpdateMaintenance,
+    DeleteMaintenance,
+    /// The operator acknowledged an open alert.
+    AckAlert,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -75,6 +81,10 @@ impl AuditAction {
         AuditAction::RolloutResume,
         AuditAction::RolloutAbort,
         AuditAction::DriftCheck,
+        AuditAction::CreateMaintenance,
+        AuditAction::UpdateMaintenance,
+        AuditAction::DeleteMaintenance,
+        AuditAction::AckAlert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +114,10 @@ impl AuditAction {
             AuditAction::RolloutResume => "rollout_resume",
             AuditAction::RolloutAbort => "rollout_abort",
             AuditAction::DriftCheck => "drift_check",
+            AuditAction::CreateMaintenance => "create_maintenance",
+            AuditAction::UpdateMaintenance => "update_maintenance",
+            AuditAction::DeleteMaintenance => "delete_maintenance",
+            AuditAction::AckAlert => "ack_alert",
         }
     }
 

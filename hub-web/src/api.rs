@@ -20,6 +20,9 @@ mod configs;
 pub use configs::*;
 mod ops;
 pub use ops::*;
+// Maintenance windows and open alerts.
+mod alerting;
+pub use alerting::*;
 
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";

@@ -67,6 +67,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/configs/:id/edit") view=|| view! { <Protected><pages::config_form::EditConfigPage/></Protected> }/>
                 <Route path=path!("/audit") view=|| view! { <Protected><pages::audit::AuditLogPage/></Protected> }/>
                 <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
+                <Route path=path!("/maintenance") view=|| view! { <Protected><pages::maintenance::MaintenancePage/></Protected> }/>
                 <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
                 <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
             </Routes>
@@ -111,6 +112,7 @@ fn Header() -> impl IntoView {
                     <A href="/configs">"Customers"</A>
                     <A href="/audit">"Audit log"</A>
                     <A href="/events">"Events"</A>
+                    <A href="/maintenance">"Maintenance"</A>
                     <A href="/jobs">"Jobs"</A>
                     <A href="/assets">"Assets"</A>
                 </Show>

@@ -129,6 +129,23 @@ pub fn local(ms: i64, style: Style) -> String {
     }
 }
 
+/// A `datetime-local` input's value (`2026-11-26T14:05`) in the browser's own time zone, as an
+/// instant; `None` when it is not one. Outside a browser (unit tests) it is read as UTC.
+pub fn from_local_input(text: &str) -> Option<DateTime<Utc>> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(text)).get_time();
+        if text.trim().is_empty() || ms.is_nan() {
+            return None;
+        }
+        DateTime::<Utc>::from_timestamp_millis(ms as i64)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").ok().map(|t| t.and_utc())
+    }
+}
+
 /// The browser's clock in Unix milliseconds.
 pub fn now_ms() -> i64 {
     #[cfg(target_arch = "wasm32")]

@@ -40,7 +40,10 @@ impl AlertingSettings {
 
 /// Dispatches one claimed event: held or not, its emails, then its alert.
 pub async fn dispatch(store: &Store, notifier: &Notifier, event: &EventRow, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let held = held_at(store, &notifier.settings.alerting, event, event.occurred_at, now).await?;
+    let mut held = held_at(store, &notifier.settings.alerting, event, event.occurred_at, now).await?;
+    if held.is_none() {
+        held = unannounced(store, event).await?;
+    }
     if let Some(quiet) = held {
         store.set_held(event.id, Some(quiet.as_str())).await?;
     }
@@ -80,6 +83,18 @@ async fn held_at(
         flapping_changes: settings.flapping_changes,
     };
     Ok(quiet::quiet(&facts))
+}
+
+/// A recovery whose failure nobody was told about (it was held, and is still open untold) is
+/// held for the same reason: no "back again" after a silent "gone".
+async fn unannounced(store: &Store, event: &EventRow) -> anyhow::Result<Option<Quiet>> {
+    let Some(kind) = AlertKind::resolved_by(event.event_type) else { return Ok(None) };
+    let Some(alert) = store.open_alert_of(&event.customer_id, kind).await? else { return Ok(None) };
+    if alert.notified_at.is_some() {
+        return Ok(None);
+    }
+    let opener = store.event(alert.event_id).await?;
+    Ok(opener.and_then(|e| e.held).and_then(|h| Quiet::parse(&h)))
 }
 
 /// Opens, keeps open or resolves the alert `event` is about; `told` is whether the operator was

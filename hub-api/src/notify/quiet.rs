@@ -37,6 +37,10 @@ impl Quiet {
             Quiet::Flapping => "flapping",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Quiet> {
+        [Quiet::Maintenance, Quiet::Storm, Quiet::Suppressed, Quiet::Flapping].into_iter().find(|q| q.as_str() == s)
+    }
 }
 
 /// The hour in which a node's status changes are counted for flapping.
@@ -121,14 +125,19 @@ pub struct Silence {
     pub silent: usize,
 }
 
-/// Whether a storm goes on: it starts when more than `percent` of the nodes went silent
-/// together, and lasts while more than `percent` of them are still silent.
+/// The fewest nodes that make a storm: in a small fleet one or two silent nodes are each their
+/// own news, whatever their share.
+pub const STORM_MIN_NODES: usize = 5;
+
+/// Whether a storm goes on: it starts when more than `percent` of the nodes (and at least
+/// [`STORM_MIN_NODES`]) went silent together, and lasts while more than `percent` of them are
+/// still silent.
 pub fn storm(active: bool, s: Silence, percent: u32) -> bool {
     let over = |n: usize| s.nodes > 0 && n * 100 > s.nodes * percent as usize;
     if active {
         over(s.silent)
     } else {
-        over(s.went_silent_together)
+        s.went_silent_together >= STORM_MIN_NODES && over(s.went_silent_together)
     }
 }
 
@@ -237,6 +246,10 @@ mod tests {
         assert!(storm(true, s(0, 250), 20));
         assert!(!storm(true, s(0, 200), 20));
         assert!(!storm(false, Silence { nodes: 0, went_silent_together: 0, silent: 0 }, 20));
+        // One node of one, or four of ten, is no storm; five of ten is.
+        assert!(!storm(false, Silence { nodes: 1, went_silent_together: 1, silent: 1 }, 20));
+        assert!(!storm(false, Silence { nodes: 10, went_silent_together: 4, silent: 4 }, 20));
+        assert!(storm(false, Silence { nodes: 10, went_silent_together: 5, silent: 5 }, 20));
     }
 
     fn alert(notified_at: Option<DateTime<Utc>>) -> AlertRow {

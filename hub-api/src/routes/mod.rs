@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers are thin: extract, authorize, call the store,
 //! map to a DTO. Every handler carries `#[utoipa::path]` with its auth and its error responses.
 
+pub mod alerts;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod fleet;
 pub mod health;
 pub mod infra;
 pub mod jobs;
+pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
 pub mod recovery;

@@ -27,6 +27,9 @@ async fn hub_with_every_kind_of_row() -> (TestHub, String, String) {
     let event = json!({"customer_id": "kovacs", "event_type": "backup_failed", "severity": "error", "message": "restic exited 1"});
     let res = hub.bare(Method::POST, "/api/v1/event").bearer_auth(&key).json(&event).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let window = json!({"customer_id": "kovacs", "recurrence": "weekly", "days": ["sun"], "start_time": "02:00",
+                        "duration_minutes": 60, "reason": "patch night"});
+    assert_eq!(hub.request(Method::POST, "/api/v1/maintenance").json(&window).send().await.unwrap().status(), 201);
     let state = hub.state().clone();
     hub_api::notify::dispatch_pending(state.store(), state.notifier(), chrono::Utc::now()).await.unwrap();
     let push = infra_backup("kovacs", "restic-primary-secret");
@@ -37,6 +40,18 @@ async fn hub_with_every_kind_of_row() -> (TestHub, String, String) {
     let now = chrono::Utc::now();
     run_job(&state, &hub_api::jobs::SessionCleanup, now).await;
     hub_api::jobs::Staleness.run_once(&state, now + chrono::Duration::hours(2)).await.unwrap();
+    // The dispatcher mails the node_down in the background: wait for it, so the view compared
+    // after the restore is taken once it is logged.
+    for _ in 0..500 {
+        let (waiting,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events WHERE notified_at IS NULL")
+            .fetch_one(state.store().pool())
+            .await
+            .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     state
         .store()
         .put_template("controller.yaml.example", "customer: {}\n", "abc", now.timestamp_millis())

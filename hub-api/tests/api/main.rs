@@ -2,6 +2,7 @@
 //! temporary directory, or a fresh PostgreSQL database when `HUB_TEST_POSTGRES_URL` is set) and
 //! talks HTTP to it. One test binary, so it links once.
 
+mod alerting;
 mod assets;
 mod auth;
 mod channels;

@@ -141,6 +141,16 @@ fn source_tag(source: &str) -> Option<impl IntoView> {
     Some(view! { <span class="tag event-source" title="source">{label}</span> })
 }
 
+/// Why an event was held, as the timeline says it.
+fn held_label(held: &str) -> String {
+    match held {
+        "maintenance" => "in maintenance".into(),
+        "suppressed" => "held: node down".into(),
+        "storm" => "held: fleet outage".into(),
+        other => format!("held: {other}"),
+    }
+}
+
 #[component]
 fn EventItem(event: EventOut, fleet_wide: bool) -> impl IntoView {
     let has_details = event.details.as_object().is_some_and(|o| !o.is_empty());
@@ -155,6 +165,7 @@ fn EventItem(event: EventOut, fleet_wide: bool) -> impl IntoView {
                     <a class="event-customer" href=format!("/customers/{}", event.customer_id)>{event.customer_id.clone()}</a>
                 })}
                 {source_tag(&event.source)}
+                {event.held.clone().map(|h| view! { <span class="badge badge-warn held" title="stored, nobody was told">{held_label(&h)}</span> })}
                 <time class="muted" title=received>{format::datetime(event.occurred_at)}</time>
             </div>
             {(!event.message.is_empty()).then(|| view! { <p class="event-msg">{event.message.clone()}</p> })}

@@ -11,7 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api;
-use crate::components::{ErrorNotice, EventCounts, Loading, MetricBar, SortHeader, StatusBadge};
+use crate::components::{
+    ErrorNotice, EventCounts, Loading, MaintenanceBadge, MetricBar, OpenWindows, SortHeader, StatusBadge,
+};
 use crate::fleet::{counts, FleetQuery, SortKey};
 use crate::format;
 
@@ -65,6 +67,7 @@ impl Fleet {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let fleet = Fleet::poll();
+    OpenWindows::provide();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| FleetQuery::from_params(|k| p.get(k))));
     let navigate = use_navigate();
@@ -233,6 +236,7 @@ fn FleetRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl Into
             <td class="name">
                 <a href=href>{c.display_name.clone().unwrap_or_else(|| c.customer_id.clone())}</a>
                 {c.display_name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
+                <MaintenanceBadge customer_id=c.customer_id.clone()/>
                 <EventCounts errors=c.errors_24h warnings=c.warnings_24h/>
             </td>
             <td class="wide-only">{c.hostname.clone().unwrap_or_else(|| "–".into())}</td>

@@ -4,6 +4,7 @@
 //! management cards share.
 
 mod action;
+mod alerts;
 mod containers;
 mod controller;
 mod credentials;
@@ -22,7 +23,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::components::{ErrorNotice, EventTimeline, Loading, StatusBadge};
+use crate::components::{ErrorNotice, EventTimeline, Loading, MaintenanceBadge, OpenWindows, StatusBadge};
 use crate::format;
 
 #[component]
@@ -31,6 +32,7 @@ pub fn CustomerPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let detail = RwSignal::new(None::<Result<CustomerDetail, ApiError>>);
     let reload = manage::Reload::provide();
+    OpenWindows::provide();
     Effect::new(move |_| {
         reload.track();
         let id = id.get();
@@ -73,7 +75,9 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
     view! {
         <nav class="crumbs"><a href="/">"Fleet"</a> " / " <span>{s.customer_id.clone()}</span></nav>
         <div class="page-head">
-            <h1 id="customer-title">{title} " " <StatusBadge status=s.status/></h1>
+            <h1 id="customer-title">
+                {title} " " <StatusBadge status=s.status/> " " <MaintenanceBadge customer_id=s.customer_id.clone()/>
+            </h1>
             <p class="muted">
                 {s.hostname.clone().unwrap_or_default()}
                 {s.controller_version.clone().map(|v| format!(" · controller {v}"))}
@@ -100,6 +104,7 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
             }.into_any(),
         }}
         <manage::ManageSection summary=s.clone()/>
+        <alerts::AlertsCard id=id.clone()/>
         <EventTimeline customer=id.clone()/>
         <notifications::NotificationsCard id=id.clone()/>
         {detail.report.clone().map(|json| view! { <raw::RawReport json=json/> })}
