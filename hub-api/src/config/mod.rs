@@ -49,6 +49,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
+    /// `alerting.heartbeat_url`, when set.
+    pub heartbeat_url: Option<reqwest::Url>,
     /// `notifications.channels`, checked.
     pub channels: Vec<crate::notify::channels::ChannelSpec>,
 }
@@ -141,6 +143,7 @@ impl Config {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
         let channels = crate::notify::channels::ChannelSpec::parse_all(&n.channels)?;
+        let heartbeat_url = heartbeat_url(&raw.alerting.heartbeat_url)?;
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
@@ -196,6 +199,7 @@ impl Config {
         Ok(Config {
             backup,
             channels,
+            heartbeat_url,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -260,6 +264,19 @@ fn backup_plan(raw: &RawConfig, sqlite: bool) -> anyhow::Result<Option<BackupPla
     Ok(Some(BackupPlan { schedule, dir, keep: b.keep as usize, include_key: b.include_key }))
 }
 
+/// `alerting.heartbeat_url`: http or https, or empty for none. The error never repeats the URL
+/// (its path or query usually holds the check's key).
+fn heartbeat_url(text: &str) -> anyhow::Result<Option<reqwest::Url>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match reqwest::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(Some(url)),
+        _ => bail!("invalid alerting.heartbeat_url: expected an http:// or https:// URL (or empty for none)"),
+    }
+}
+
 /// `HUB_<SECTION>__<KEY>` variables. Variables without a section (`HUB_CONFIG`, the config file's
 /// path) are not configuration keys and are left alone.
 fn env_provider() -> Env {
@@ -316,6 +333,7 @@ mod tests {
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),
             ("notifications.from_email", "monitoring"),
+            ("alerting.heartbeat_url", "ftp://hc-ping.example/uuid"),
         ] {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

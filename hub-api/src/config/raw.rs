@@ -191,11 +191,14 @@ pub struct RawAlerting {
     pub stale_threshold: String,
     /// How often the staleness checker (the dead man's switch) looks at every node.
     pub check_interval: String,
+    /// Pinged (GET) every minute by the leading replica: a dead man's switch for the hub itself
+    /// (Healthchecks.io, Uptime Kuma push, …); empty: off.
+    pub heartbeat_url: String,
 }
 
 impl Default for RawAlerting {
     fn default() -> Self {
-        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
+        Self { stale_threshold: "30m".into(), check_interval: "60s".into(), heartbeat_url: String::new() }
     }
 }
 

@@ -4,6 +4,7 @@
 //! time in the database, so no due time is ever run twice, even across a leader change.
 
 pub mod backup_deadline;
+pub mod heartbeat;
 pub mod prune;
 mod schedule;
 pub mod self_backup;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 pub use backup_deadline::BackupDeadline;
+pub use heartbeat::Heartbeat;
 pub use prune::Prune;
 pub use schedule::Schedule;
 pub use self_backup::SelfBackup;
@@ -53,6 +55,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(Prune),
         Arc::new(TemplateRefresh),
         Arc::new(SelfBackup),
+        Arc::new(Heartbeat),
     ]
 }
 

@@ -244,7 +244,10 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
     let list = hub.get_json("/api/v1/jobs", 200).await;
     let jobs = list["jobs"].as_array().unwrap();
     let names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["session_cleanup", "staleness", "backup_deadline", "prune", "template_refresh", "self_backup"]);
+    assert_eq!(
+        names,
+        ["session_cleanup", "staleness", "backup_deadline", "prune", "template_refresh", "self_backup", "heartbeat"]
+    );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();
     assert_eq!(job("staleness")["schedule"], "every 1m");
     assert_eq!(job("backup_deadline")["schedule"], "daily at 05:00 Europe/Budapest");
@@ -283,4 +286,38 @@ async fn prune_works_through_more_rows_than_one_batch() {
     assert_eq!(left, 0);
     drop(pool);
     hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_heartbeat_pings_its_url_and_a_failure_never_shows_the_key() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let checks = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ping/hub-uuid-secret"))
+        .and(query_param("key", "q-secret"))
+        .respond_with(ResponseTemplate::new(200))
+        .up_to_n_times(1)
+        .mount(&checks)
+        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&checks).await;
+    let url = format!("{}/ping/hub-uuid-secret?key=q-secret", checks.uri());
+    let hub =
+        spawn_hub_with(Options { password: true, tweak: Some(Box::new(move |raw| raw.alerting.heartbeat_url = url)) })
+            .await;
+    let st = state(&hub);
+    assert!(jobs::Heartbeat.enabled(st));
+    let now = Utc::now();
+    assert_eq!(jobs::Heartbeat.run_once(st, now).await.unwrap(), "pinged 127.0.0.1");
+    assert_eq!(checks.received_requests().await.unwrap().len(), 1);
+
+    let due = now.timestamp_millis();
+    assert!(st.store().claim_run("heartbeat", due, "test", due).await.unwrap());
+    jobs::run_claimed(st, &jobs::Heartbeat, due, now).await;
+    let run = &st.store().runs_of("heartbeat", 1).await.unwrap()[0];
+    assert_eq!(run.ok, Some(0));
+    assert_eq!(run.message, "the heartbeat at 127.0.0.1 answered 503 Service Unavailable");
+
+    let off = spawn_hub().await;
+    assert!(!jobs::Heartbeat.enabled(state(&off)), "no URL: off");
 }
