@@ -46,6 +46,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::notifications::post_notify))
         .routes(routes!(routes::notifications::test_channel))
         .routes(routes!(routes::jobs::list_jobs))
+        .routes(routes!(routes::stream::get_stream))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::assets::get_manifest))
         .routes(routes::assets::file_routes(routes!(

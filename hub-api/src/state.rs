@@ -32,6 +32,7 @@ struct Inner {
     instance_id: String,
     assets: AssetManager,
     metrics: Metrics,
+    streams: crate::stream::Streams,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,6 +53,7 @@ impl AppState {
         let mut notifier = Notifier::from_config(&config)?;
         notifier.metrics = metrics.clone();
         let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
+        let config_heartbeat = config.stream_heartbeat;
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -67,6 +69,7 @@ impl AppState {
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
             metrics,
+            streams: crate::stream::Streams::new(config_heartbeat),
         })))
     }
 
@@ -129,6 +132,11 @@ impl AppState {
     /// The hub's Prometheus metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// This replica's open live streams and their fan-out (see [`crate::stream`]).
+    pub fn streams(&self) -> &crate::stream::Streams {
+        &self.0.streams
     }
 
     /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).

@@ -20,6 +20,7 @@ pub mod notification;
 pub mod page;
 pub mod report;
 pub mod status;
+pub mod stream;
 pub mod validate;
 
 pub use error::ApiError;

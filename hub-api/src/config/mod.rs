@@ -49,6 +49,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
+    /// `server.stream_heartbeat`.
+    pub stream_heartbeat: Duration,
     /// `alerting.heartbeat_url`, when set.
     pub heartbeat_url: Option<reqwest::Url>,
     /// `notifications.channels`, checked.
@@ -144,6 +146,10 @@ impl Config {
         }
         let channels = crate::notify::channels::ChannelSpec::parse_all(&n.channels)?;
         let heartbeat_url = heartbeat_url(&raw.alerting.heartbeat_url)?;
+        let stream_heartbeat = parse_duration("server.stream_heartbeat", &raw.server.stream_heartbeat)?;
+        if stream_heartbeat < Duration::from_millis(10) {
+            bail!("invalid server.stream_heartbeat: must be at least 10ms");
+        }
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
@@ -200,6 +206,7 @@ impl Config {
             backup,
             channels,
             heartbeat_url,
+            stream_heartbeat,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -334,6 +341,7 @@ mod tests {
             ("notifications.operator_email", "ops at felhom"),
             ("notifications.from_email", "monitoring"),
             ("alerting.heartbeat_url", "ftp://hc-ping.example/uuid"),
+            ("server.stream_heartbeat", "often"),
         ] {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

@@ -259,6 +259,9 @@ pub struct RawServer {
     pub public_url: String,
     /// `text` (for people) or `json` (one object per line, for a log pipeline).
     pub log_format: String,
+    /// How often an idle live stream (`GET /api/v1/stream`) sends a heartbeat comment, so
+    /// proxies do not close it.
+    pub stream_heartbeat: String,
 }
 
 impl Default for RawServer {
@@ -270,6 +273,7 @@ impl Default for RawServer {
             trust_forwarded_for: false,
             public_url: String::new(),
             log_format: "text".into(),
+            stream_heartbeat: "15s".into(),
         }
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hub_shared::stream::StreamKind;
 use tokio_util::sync::CancellationToken;
 
 pub use backup_deadline::BackupDeadline;
@@ -164,5 +165,9 @@ pub async fn run_claimed(state: &AppState, job: &dyn Job, due_ms: i64, now: Date
     };
     if let Err(e) = state.store().finish_run(job.name(), due_ms, finished, ok, &message).await {
         tracing::warn!(job = job.name(), error = %e, "could not record the job's outcome");
+    }
+    let data = serde_json::json!({ "job": job.name(), "ok": ok, "message": message });
+    if let Err(e) = state.store().append_stream(StreamKind::Job, None, &data, finished).await {
+        tracing::warn!(job = job.name(), error = %e, "could not tell the live stream of the run");
     }
 }

@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod notifications;
 pub mod recovery;
 pub mod report;
+pub mod stream;

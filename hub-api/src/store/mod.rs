@@ -16,6 +16,7 @@ mod reports;
 mod rotation;
 mod sessions;
 mod settings;
+mod stream;
 mod templates;
 #[cfg(test)]
 mod tests;

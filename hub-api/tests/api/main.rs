@@ -22,3 +22,4 @@ mod recovery;
 mod report;
 mod rotate;
 mod security;
+mod stream;
