@@ -34,6 +34,7 @@ pub mod routes;
 pub mod spa;
 pub mod state;
 pub mod store;
+pub mod stream;
 
 use std::net::SocketAddr;
 
@@ -54,11 +55,12 @@ pub struct Hub {
     server: JoinHandle<std::io::Result<()>>,
     scheduler: JoinHandle<()>,
     dispatcher: JoinHandle<()>,
+    reader: JoinHandle<()>,
     writer: JoinHandle<()>,
 }
 
-/// Opens the database, starts the ingest writer, the scheduler, the notification dispatcher and
-/// the HTTP server.
+/// Opens the database, starts the ingest writer, the scheduler, the notification dispatcher, the
+/// live stream's reader and the HTTP server.
 pub async fn start(config: Config) -> anyhow::Result<Hub> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create server.data_dir {}", config.data_dir.display()))?;
@@ -76,6 +78,8 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     let leader = state.clone();
     let (store, notifier) = (state.store().clone(), state.notifier().clone());
     let dispatcher = tokio::spawn(notify::run_dispatcher(store, notifier, move || leader.leads(), cancel.clone()));
+    let (leader, store, streams) = (state.clone(), state.store().clone(), state.streams().clone());
+    let reader = tokio::spawn(stream::run_reader(store, streams, move || leader.leads(), cancel.clone()));
     let app = router::app(state.clone());
     let shutdown = cancel.clone();
     let server = tokio::spawn(async move {
@@ -83,7 +87,7 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     });
-    Ok(Hub { addr, state, cancel, server, scheduler, dispatcher, writer })
+    Ok(Hub { addr, state, cancel, server, scheduler, dispatcher, reader, writer })
 }
 
 impl Hub {
@@ -91,6 +95,8 @@ impl Hub {
     /// it holds, releases the scheduler's lease and closes the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.cancel.cancel();
+        // Open live streams end now; they would otherwise hold the server's shutdown.
+        self.state.streams().closed.cancel();
         // Requests in flight get 30 s to finish; a client that holds on longer is cut off.
         let mut server = self.server;
         let served = match tokio::time::timeout(std::time::Duration::from_secs(30), &mut server).await {
@@ -102,6 +108,7 @@ impl Hub {
             }
         };
         let _ = self.scheduler.await;
+        let _ = self.reader.await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.dispatcher).await;
         // Job runs and relays in flight finish (or are given up after 30 s) before the pool closes.
         self.state.tasks().close();

@@ -60,6 +60,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::ack_alert))
         .routes(routes!(routes::jobs::list_jobs))
+        .routes(routes!(routes::stream::get_stream))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::assets::get_manifest))
         .routes(routes::assets::file_routes(routes!(

@@ -34,6 +34,7 @@ struct Inner {
     assets: AssetManager,
     metrics: Metrics,
     controllers: ControllerClient,
+    streams: crate::stream::Streams,
 }
 
 impl std::fmt::Debug for AppState {
@@ -55,6 +56,7 @@ impl AppState {
         notifier.metrics = metrics.clone();
         let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
         let controllers = ControllerClient::new(config.controller_timeout)?;
+        let config_heartbeat = config.stream_heartbeat;
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -71,6 +73,7 @@ impl AppState {
             assets,
             metrics,
             controllers,
+            streams: crate::stream::Streams::new(config_heartbeat),
         })))
     }
 
@@ -138,6 +141,11 @@ impl AppState {
     /// The client of calls to customers' controllers (`controllers.timeout`).
     pub fn controllers(&self) -> &ControllerClient {
         &self.0.controllers
+    }
+
+    /// This replica's open live streams and their fan-out (see [`crate::stream`]).
+    pub fn streams(&self) -> &crate::stream::Streams {
+        &self.0.streams
     }
 
     /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).

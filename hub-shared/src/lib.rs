@@ -26,6 +26,7 @@ pub mod page;
 pub mod report;
 pub mod rollout;
 pub mod status;
+pub mod stream;
 pub mod validate;
 
 pub use error::ApiError;

@@ -57,6 +57,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
+    /// `server.stream_heartbeat`.
+    pub stream_heartbeat: Duration,
+    /// `alerting.heartbeat_url`, when set.
+    pub heartbeat_url: Option<reqwest::Url>,
     /// `notifications.channels`, checked.
     pub channels: Vec<crate::notify::channels::ChannelSpec>,
 }
@@ -168,6 +172,11 @@ impl Config {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
         let channels = crate::notify::channels::ChannelSpec::parse_all(&n.channels)?;
+        let heartbeat_url = heartbeat_url(&raw.alerting.heartbeat_url)?;
+        let stream_heartbeat = parse_duration("server.stream_heartbeat", &raw.server.stream_heartbeat)?;
+        if stream_heartbeat < Duration::from_millis(10) {
+            bail!("invalid server.stream_heartbeat: must be at least 10ms");
+        }
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
@@ -226,6 +235,8 @@ impl Config {
         Ok(Config {
             backup,
             channels,
+            heartbeat_url,
+            stream_heartbeat,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
@@ -292,6 +303,19 @@ fn backup_plan(raw: &RawConfig, sqlite: bool) -> anyhow::Result<Option<BackupPla
     }
     let dir = if b.dir.as_os_str().is_empty() { raw.server.data_dir.join("backups") } else { b.dir.clone() };
     Ok(Some(BackupPlan { schedule, dir, keep: b.keep as usize, include_key: b.include_key }))
+}
+
+/// `alerting.heartbeat_url`: http or https, or empty for none. The error never repeats the URL
+/// (its path or query usually holds the check's key).
+fn heartbeat_url(text: &str) -> anyhow::Result<Option<reqwest::Url>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match reqwest::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(Some(url)),
+        _ => bail!("invalid alerting.heartbeat_url: expected an http:// or https:// URL (or empty for none)"),
+    }
 }
 
 /// `HUB_<SECTION>__<KEY>` variables. Variables without a section (`HUB_CONFIG`, the config file's
@@ -371,6 +395,8 @@ mod tests {
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),
             ("notifications.from_email", "monitoring"),
+            ("alerting.heartbeat_url", "ftp://hc-ping.example/uuid"),
+            ("server.stream_heartbeat", "often"),
         ] {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

@@ -201,6 +201,9 @@ pub struct RawAlerting {
     /// A node whose status changes more than this many times in an hour is flapping: one
     /// `node_flapping` notice instead of an email per change; `0`: never.
     pub flapping_changes: u32,
+    /// Pinged (GET) every minute by the leading replica: a dead man's switch for the hub itself
+    /// (Healthchecks.io, Uptime Kuma push, …); empty: off.
+    pub heartbeat_url: String,
 }
 
 impl Default for RawAlerting {
@@ -212,6 +215,7 @@ impl Default for RawAlerting {
             storm_window: "5m".into(),
             reminder_interval: "24h".into(),
             flapping_changes: 4,
+            heartbeat_url: String::new(),
         }
     }
 }
@@ -298,6 +302,9 @@ pub struct RawServer {
     pub public_url: String,
     /// `text` (for people) or `json` (one object per line, for a log pipeline).
     pub log_format: String,
+    /// How often an idle live stream (`GET /api/v1/stream`) sends a heartbeat comment, so
+    /// proxies do not close it.
+    pub stream_heartbeat: String,
 }
 
 impl Default for RawServer {
@@ -309,6 +316,7 @@ impl Default for RawServer {
             trust_forwarded_for: false,
             public_url: String::new(),
             log_format: "text".into(),
+            stream_heartbeat: "15s".into(),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod alert_reminders;
 pub mod backup_deadline;
 pub mod controller_updates;
+pub mod heartbeat;
 pub mod prune;
 pub mod registry_watch;
 mod rollout_step;
@@ -21,11 +22,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hub_shared::stream::StreamKind;
 use tokio_util::sync::CancellationToken;
 
 pub use alert_reminders::AlertReminders;
 pub use backup_deadline::BackupDeadline;
 pub use controller_updates::ControllerUpdates;
+pub use heartbeat::Heartbeat;
 pub use prune::Prune;
 pub use registry_watch::RegistryWatch;
 pub use rollout_step::RolloutStep;
@@ -66,6 +69,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(RegistryWatch),
         Arc::new(AlertReminders),
         Arc::new(RolloutStep::default()),
+        Arc::new(Heartbeat),
     ]
 }
 
@@ -174,5 +178,9 @@ pub async fn run_claimed(state: &AppState, job: &dyn Job, due_ms: i64, now: Date
     };
     if let Err(e) = state.store().finish_run(job.name(), due_ms, finished, ok, &message).await {
         tracing::warn!(job = job.name(), error = %e, "could not record the job's outcome");
+    }
+    let data = serde_json::json!({ "job": job.name(), "ok": ok, "message": message });
+    if let Err(e) = state.store().append_stream(StreamKind::Job, None, &data, finished).await {
+        tracing::warn!(job = job.name(), error = %e, "could not tell the live stream of the run");
     }
 }

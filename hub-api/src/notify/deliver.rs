@@ -165,7 +165,8 @@ impl Sent<'_> {
             Decision::Skip { recipient, reason } => (recipient, Outcome::Skipped, reason.as_str().to_string()),
             Decision::Send { to, lang } => {
                 let rendered = templates::render(lang, event_type, vars)?;
-                let email = Email { to: to.clone(), subject: rendered.subject, text: rendered.text };
+                let email =
+                    Email { to: to.clone(), subject: rendered.subject, text: rendered.text, html: rendered.html };
                 match notifier.email.send(&email).await {
                     Ok(()) => (to, Outcome::Sent, String::new()),
                     Err(SendError::NoKey) => (to, Outcome::Skipped, "no_key".to_string()),
@@ -266,6 +267,6 @@ fn alert_of(
         occurred_at,
         link: var("customer_url"),
         text: rendered.text,
-        html: None,
+        html: Some(rendered.html),
     })
 }

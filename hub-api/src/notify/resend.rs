@@ -1,4 +1,4 @@
-//! The Resend email API client: `POST {base}/emails` with the API key as Bearer, a timeout per
+//! The Resend email API client: `POST {base}/emails` (text and HTML) with the API key as Bearer, a timeout per
 //! attempt, and retries with exponential backoff on 5xx, 429 and transport errors. A 4xx is
 //! final. Built from `notifications.*`, so tests point it at a local stand-in server.
 
@@ -20,6 +20,8 @@ pub struct Email {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The same as HTML, sent beside the text.
+    pub html: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +57,7 @@ struct ResendBody<'a> {
     to: [&'a str; 1],
     subject: &'a str,
     text: &'a str,
+    html: &'a str,
 }
 
 impl EmailClient {
@@ -78,7 +81,13 @@ impl EmailClient {
         if !self.has_key() {
             return Err(SendError::NoKey);
         }
-        let body = ResendBody { from: &self.from, to: [&email.to], subject: &email.subject, text: &email.text };
+        let body = ResendBody {
+            from: &self.from,
+            to: [&email.to],
+            subject: &email.subject,
+            text: &email.text,
+            html: &email.html,
+        };
         let url = format!("{}/emails", self.base_url);
         let mut wait = self.backoff;
         let mut last = String::new();

@@ -20,3 +20,4 @@ pub mod notifications;
 pub mod recovery;
 pub mod report;
 pub mod rollouts;
+pub mod stream;

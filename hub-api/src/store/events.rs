@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
+use hub_shared::stream::StreamKind;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{Result, RowKey, Store};
@@ -261,5 +262,12 @@ pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, e: &NewEven
     .bind(e.received_at)
     .fetch_one(&mut **tx)
     .await?;
+    let data = serde_json::json!({
+        "event_id": id,
+        "event_type": e.event_type.as_str(),
+        "severity": e.severity.as_str(),
+        "message": e.message,
+    });
+    super::stream::append_stream(tx, StreamKind::Event, Some(&e.customer_id), &data, e.received_at).await?;
     Ok(id)
 }

@@ -20,6 +20,7 @@ mod rollouts;
 mod rotation;
 mod sessions;
 mod settings;
+mod stream;
 mod templates;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
+use hub_shared::stream::StreamKind;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{permille, Result, RowKey, Store};
@@ -171,6 +172,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for row in rows {
             insert_report(&mut tx, row).await?;
+            // The live stream learns that the customer's status may have changed.
+            let data = serde_json::json!({ "health": row.health, "reported_at": row.reported_at });
+            super::stream::append_stream(&mut tx, StreamKind::Status, Some(&row.customer_id), &data, row.received_at)
+                .await?;
         }
         Ok(tx.commit().await?)
     }

@@ -255,7 +255,9 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
             "self_backup",
             "controller_updates",
             "registry_watch",
-            "alert_reminders"
+            "alert_reminders",
+            "rollout_step",
+            "heartbeat"
         ]
     );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();

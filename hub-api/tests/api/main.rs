@@ -27,3 +27,4 @@ mod report;
 mod rollouts;
 mod rotate;
 mod security;
+mod stream;

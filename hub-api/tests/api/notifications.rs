@@ -124,6 +124,8 @@ async fn the_operator_gets_warnings_and_errors_in_english_once_per_hour() {
     assert_eq!(sent[0]["from"], "monitoring@felhom.eu");
     assert_eq!(sent[0]["subject"], "[felhom] Kovács János: Backup FAILED");
     assert!(sent[0]["text"].as_str().unwrap().contains("restic exited with status 1"));
+    let html = sent[0]["html"].as_str().unwrap();
+    assert!(html.contains("<strong>What to do:</strong>") && html.contains("Kovács János"), "{html}");
     hub.stop().await;
 }
 
