@@ -78,6 +78,7 @@ fn secret_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::config_actions::reveal_credentials))
         .routes(routes!(routes::config_actions::preview_config))
         .routes(routes!(routes::config_actions::create_config_from_report))
+        .routes(routes!(routes::confirm::get_confirmation, routes::confirm::confirm_email))
         .routes(routes!(routes::recovery::get_config_yaml))
         .routes(routes!(routes::recovery::get_recovery))
         .routes(routes!(routes::infra::get_infra_backup))

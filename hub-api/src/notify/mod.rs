@@ -4,6 +4,7 @@
 //! by the pure rules in [`rules`], and sends and logs every decision through [`deliver`].
 //! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
+pub mod confirm;
 pub mod deliver;
 pub mod resend;
 pub mod rules;

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod configs;
 mod credentials;
+mod email_confirm;
 mod events;
 mod helpers;
 mod hub_backup;
