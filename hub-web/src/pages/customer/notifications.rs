@@ -59,7 +59,7 @@ pub fn NotificationsCard(id: String, pending: Option<EmailConfirmation>) -> impl
 fn PendingConfirmation(p: EmailConfirmation) -> impl IntoView {
     let link = match (p.link_sent_at, p.link_expires_at) {
         (Some(sent), Some(expires)) => format!(
-            "A confirmation link went out {}; it works until {}.",
+            "Its confirmation link was made {} and works until {} (whether its email went out is in the log below, as email_confirmation).",
             format::datetime(sent),
             format::datetime(expires)
         ),
