@@ -9,6 +9,7 @@ pub mod controller;
 pub mod crypto;
 pub mod customer_secrets;
 pub mod customers;
+pub mod email_confirm;
 pub mod error;
 pub mod extract;
 pub mod fleet;

@@ -99,6 +99,7 @@ fn secret_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::config_actions::create_config_from_report))
         .routes(routes!(routes::controllers::diff_config))
         .routes(routes!(routes::controllers::pull_config))
+        .routes(routes!(routes::confirm::get_confirmation, routes::confirm::confirm_email))
         .routes(routes!(routes::recovery::get_config_yaml))
         .routes(routes!(routes::recovery::get_recovery))
         .routes(routes!(routes::infra::get_infra_backup))

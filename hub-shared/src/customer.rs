@@ -66,4 +66,8 @@ pub struct CustomerDetail {
     pub report: Option<serde_json::Value>,
     pub generated_at: DateTime<Utc>,
     pub stale_threshold_secs: i64,
+    /// The customer's preference address while it awaits its owner's confirmation; `null` when
+    /// confirmed or when no preferences are set.
+    #[serde(default)]
+    pub email_confirmation: Option<crate::notification::EmailConfirmation>,
 }

@@ -59,6 +59,21 @@ pub struct Preferences {
     pub enabled_events: Vec<EventType>,
     pub cooldown_hours: u32,
     pub updated_at: DateTime<Utc>,
+    /// Whether the owner of `email` confirmed it by following the hub's confirmation link. Until
+    /// then the customer channel sends nothing to it but that one link.
+    pub email_confirmed: bool,
+}
+
+/// A preference address waiting for its owner's confirmation, as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailConfirmation {
+    pub email: String,
+    /// When the confirmation link went out; `null` while none has (the customer is blocked, or
+    /// had its confirmation emails of the day).
+    pub link_sent_at: Option<DateTime<Utc>>,
+    /// When that link stops working.
+    pub link_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Who a notification is for.
@@ -91,7 +106,8 @@ impl Channel {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Sent,
-    /// Not sent; `reason` says why: `cooldown`, `disabled`, `blocked`, `no_address`, `no_key`.
+    /// Not sent; `reason` says why: `cooldown`, `disabled`, `blocked`, `no_address`,
+    /// `unconfirmed` (the customer's address awaits its confirmation), `no_key`, `no_public_url`.
     Skipped,
     /// The email API refused or did not answer; `reason` carries the error.
     Failed,

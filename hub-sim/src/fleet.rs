@@ -142,19 +142,27 @@ async fn post_all(hub: &Hub, work: Vec<Work>, profile: Profile) {
         .await;
 }
 
-/// Once a simulated day: each reporting node pushes its infra backup and notification preferences.
+/// Once a simulated day: each reporting node pushes its infra backup, and each with its own key
+/// (so a config in the hub) its notification preferences: the hub refuses preferences for
+/// customers it has no config for.
 async fn daily(hub: &Hub, fleet: &Shared) {
     let now = Utc::now().timestamp_millis();
-    let bodies: Vec<(String, InfraBackupIn, PreferencesIn)> = {
+    let bodies: Vec<(String, InfraBackupIn, Option<PreferencesIn>)> = {
         let nodes = fleet.lock().expect("fleet lock");
         let reporting = nodes.iter().filter(|n| n.reports_at(now));
-        reporting.map(|n| (n.customer_id.clone(), infra_backup(n), preferences(n))).collect()
+        reporting
+            .map(|n| {
+                let prefs = hub.has_own_key(&n.customer_id).then(|| preferences(n));
+                (n.customer_id.clone(), infra_backup(n), prefs)
+            })
+            .collect()
     };
     futures::stream::iter(bodies)
         .for_each_concurrent(IN_FLIGHT, |(id, infra, prefs)| async move {
             if let Err(e) = hub.post_optional(Optional::InfraBackup, &id, &infra).await {
                 tracing::warn!(error = %e, "infra backup failed");
             }
+            let Some(prefs) = prefs else { return };
             if let Err(e) = hub.post_optional(Optional::Preferences, &id, &prefs).await {
                 tracing::warn!(error = %e, "preferences failed");
             }

@@ -94,6 +94,11 @@ impl Hub {
         self.keys.get(customer_id).map_or_else(|| self.auth.clone(), |key| format!("Bearer {key}"))
     }
 
+    /// Whether `customer_id` posts with its own key, so the hub has a config for it.
+    pub fn has_own_key(&self, customer_id: &str) -> bool {
+        self.keys.contains_key(customer_id)
+    }
+
     /// One line of totals, printed when a run ends.
     pub fn totals(&self) -> String {
         let n = |c: &AtomicU64| c.load(Ordering::Relaxed);

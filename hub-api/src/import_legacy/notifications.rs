@@ -49,8 +49,9 @@ pub(super) async fn import_preferences(job: &mut Job<'_>) -> anyhow::Result<()> 
         };
         let updated = row.get(time_col.as_deref()).time_ms().unwrap_or(job.now);
         let added = sqlx::query(
-            "INSERT INTO customer_notifications (customer_id, email, enabled_events_json, cooldown_hours, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id) DO NOTHING",
+            // The original hub mailed these addresses: they come in confirmed.
+            "INSERT INTO customer_notifications (customer_id, email, enabled_events_json, cooldown_hours, updated_at, \
+                confirmed_email) VALUES ($1, $2, $3, $4, $5, $2) ON CONFLICT (customer_id) DO NOTHING",
         )
         .bind(&id)
         .bind(&email)

@@ -5,6 +5,7 @@
 //! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
 pub mod channels;
+pub mod confirm;
 pub mod deliver;
 pub mod hold;
 pub mod quiet;

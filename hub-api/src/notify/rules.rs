@@ -2,7 +2,8 @@
 //! - operator: warning and error events, in English, to `notifications.operator_email` when
 //!   `operator_enabled`; at most one per customer and event type per hour;
 //! - customer: in Hungarian, to the address of the customer's preferences, for the types the
-//!   customer enabled; at most one per customer and type per `cooldown_hours`;
+//!   customer enabled, once its owner confirmed the address (see [`confirm`](super::confirm));
+//!   at most one per customer and type per `cooldown_hours`;
 //! - the legacy relay: to the operator like a warning, at most one per customer per minute;
 //! - a blocked customer gets nothing (its events are still stored);
 //! - a held event (see [`quiet`](super::quiet)) goes to nobody, logged with why;
@@ -39,6 +40,8 @@ pub enum Reason {
     Blocked,
     Disabled,
     NoAddress,
+    /// The customer's address awaits its owner's confirmation.
+    Unconfirmed,
     Cooldown,
     Held(Quiet),
 }
@@ -50,6 +53,7 @@ impl Reason {
             Reason::Blocked => "blocked",
             Reason::Disabled => "disabled",
             Reason::NoAddress => "no_address",
+            Reason::Unconfirmed => "unconfirmed",
             Reason::Cooldown => "cooldown",
             Reason::Held(quiet) => quiet.as_str(),
         }
@@ -143,6 +147,7 @@ fn to_customer(facts: &EventFacts<'_>, now: DateTime<Utc>) -> Decision {
         None => skip("", Reason::NoAddress),
         Some(p) if p.email.trim().is_empty() => skip("", Reason::NoAddress),
         Some(p) if !p.enabled_events.contains(&facts.event_type) => skip(&p.email, Reason::Disabled),
+        Some(p) if !p.email_confirmed => skip(&p.email, Reason::Unconfirmed),
         Some(p) => {
             let cooldown_ms = i64::from(p.cooldown_hours) * HOUR_MS;
             unless_cooling(&p.email, Lang::Hu, cooldown_ms, facts.last_sent.customer, now)
@@ -194,6 +199,7 @@ mod tests {
             enabled_events: enabled.to_vec(),
             cooldown_hours,
             updated_at: now(),
+            email_confirmed: true,
         }
     }
 
@@ -283,6 +289,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unconfirmed_address_gets_nothing_until_confirmed() {
+        let mut p = prefs(&[EventType::BackupFailed], 6);
+        p.email_confirmed = false;
+        assert_eq!(customer_of(&facts(Severity::Error, Some(&p))), skip(CUSTOMER, Reason::Unconfirmed));
+        // The operator's channel does not wait for the customer's confirmation.
+        assert_eq!(operator_of(&facts(Severity::Error, Some(&p)), &operator()), Some(send(OPERATOR, Lang::En)));
+        p.email_confirmed = true;
+        assert_eq!(customer_of(&facts(Severity::Error, Some(&p))), send(CUSTOMER, Lang::Hu));
+    }
+
+    #[test]
     fn the_operator_cooldown_is_one_hour() {
         let mut f = facts(Severity::Error, None);
         for (last, expected) in around(OPERATOR_COOLDOWN_MS, OPERATOR, Lang::En) {
@@ -346,7 +363,9 @@ mod tests {
     #[test]
     fn skip_reasons_are_named_as_the_log_shows_them() {
         let names: Vec<&str> =
-            [Reason::Blocked, Reason::Disabled, Reason::NoAddress, Reason::Cooldown].map(Reason::as_str).to_vec();
-        assert_eq!(names, ["blocked", "disabled", "no_address", "cooldown"]);
+            [Reason::Blocked, Reason::Disabled, Reason::NoAddress, Reason::Unconfirmed, Reason::Cooldown]
+                .map(Reason::as_str)
+                .to_vec();
+        assert_eq!(names, ["blocked", "disabled", "no_address", "unconfirmed", "cooldown"]);
     }
 }

@@ -10,6 +10,7 @@ use hub_shared::history::{History, HistoryPoint, HistoryQuery};
 use hub_shared::ApiError;
 
 use crate::auth::Caller;
+use crate::email_confirm;
 use crate::error::{AppError, Result};
 use crate::extract::{ApiQuery, CustomerId};
 use crate::fleet::{mark_outdated, summarize};
@@ -84,8 +85,12 @@ pub async fn get_customer(
     CustomerId(id): CustomerId,
 ) -> Result<Json<CustomerDetail>> {
     caller.require_read(&id)?;
-    let (config, latest, newest) =
-        tokio::try_join!(state.store().config(&id), state.store().latest_report(&id), state.store().registry_latest())?;
+    let (config, latest, newest, preferences) = tokio::try_join!(
+        state.store().config(&id),
+        state.store().latest_report(&id),
+        state.store().registry_latest(),
+        state.store().preferences_and_state(&id)
+    )?;
     if config.is_none() && latest.is_none() {
         return Err(AppError::NotFound(format!("no customer {id:?}")));
     }
@@ -101,7 +106,14 @@ pub async fn get_customer(
         ),
         None => None,
     };
-    Ok(Json(CustomerDetail { summary, report, generated_at, stale_threshold_secs: stale_ms / 1000 }))
+    let email_confirmation = preferences.and_then(|(p, confirm)| email_confirm::pending(&p, &confirm));
+    Ok(Json(CustomerDetail {
+        summary,
+        report,
+        generated_at,
+        stale_threshold_secs: stale_ms / 1000,
+        email_confirmation,
+    }))
 }
 
 /// History of CPU, memory and fullest-disk use, averaged into chart points.

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod config_actions;
 pub mod configs;
+pub mod confirm;
 pub mod controllers;
 pub mod customers;
 pub mod events;

@@ -12,6 +12,8 @@ use hub_shared::page::{next_before, PageQuery};
 use hub_shared::ApiError;
 
 use crate::auth::Caller;
+use crate::customers::no_config;
+use crate::email_confirm;
 use crate::error::{AppError, Result};
 use crate::extract::{page_limit, ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::notify::deliver::relay_legacy;
@@ -20,15 +22,20 @@ use crate::store::AuditRecord;
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 31 types.
+/// Replaces what was stored. `enabled_events` may name any of the 31 types. Only for a customer
+/// with a config (404 otherwise, with either key). A new or changed address gets one Hungarian
+/// confirmation email (a link to `/api/v1/notifications/confirm/{token}`, valid for 7 days) and no
+/// other email until its owner confirms it; the same address gets a link at most once an hour, a
+/// customer at most five a day.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,
     security(("controller_key" = []), ("global_key" = [])),
     responses(
-        (status = 200, description = "Stored", body = Preferences),
+        (status = 200, description = "Stored; `email_confirmed` says whether the address is confirmed", body = Preferences),
         (status = 400, description = "Malformed JSON", body = ApiError),
         (status = 403, description = "A customer's key posting for another customer, or an operator", body = ApiError),
+        (status = 404, description = "No config for this customer id", body = ApiError),
         (status = 415, description = "Not JSON", body = ApiError),
         (status = 422, description = "Not an address, an unknown type, or cooldown_hours outside 1–168", body = ApiError),
     )
@@ -41,15 +48,20 @@ pub async fn post_preferences(
     let prefs = body.value;
     let types = prefs.validate().map_err(|(field, msg)| AppError::invalid(field, msg))?;
     caller.require_controller_for(&prefs.customer_id)?;
-    let stored = Preferences {
+    let config = state.store().config(&prefs.customer_id).await?.ok_or_else(|| no_config(&prefs.customer_id))?;
+    let name =
+        if config.display_name.trim().is_empty() { prefs.customer_id.clone() } else { config.display_name.clone() };
+    let now = chrono::Utc::now();
+    let wanted = Preferences {
         customer_id: prefs.customer_id,
         email: prefs.email.trim().to_string(),
         enabled_events: types,
         cooldown_hours: prefs.cooldown_hours,
         // Milliseconds, as stored and as a later read shows it.
-        updated_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3),
+        updated_at: chrono::SubsecRound::trunc_subsecs(now, 3),
+        email_confirmed: false,
     };
-    state.store().upsert_preferences(&stored).await?;
+    let stored = email_confirm::save_preferences(&state, &wanted, &name, config.blocked(), now).await?;
     Ok(Json(stored))
 }
 

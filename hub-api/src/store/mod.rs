@@ -44,7 +44,7 @@ pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
 pub use maintenance::WindowRow;
 pub use node_states::{NodeCandidate, NodeGap};
-pub use notifications::NewLogEntry;
+pub use notifications::{ConfirmState, LinkOwner, NewConfirmLink, NewLogEntry};
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
 pub(crate) use reports::insert_report;
 pub use reports::{HistoryInsert, LatestRow, ReportRow};

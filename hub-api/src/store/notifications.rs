@@ -17,24 +17,71 @@ struct StoredPreferences {
     enabled_events_json: String,
     cooldown_hours: i64,
     updated_at: i64,
+    confirmed_email: Option<String>,
+    confirm_sent_at: Option<i64>,
+    confirm_window_start: Option<i64>,
+    confirm_window_sent: i64,
+    version: i64,
+}
+
+const PREFERENCE_COLUMNS: &str = "customer_id, email, enabled_events_json, cooldown_hours, updated_at, \
+    confirmed_email, confirm_sent_at, confirm_window_start, confirm_window_sent, version";
+
+/// Where a customer's preference address stands in its confirmation (see `notify::confirm`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmState {
+    /// When the pending link of the current address went out, if one did.
+    pub link_sent_at: Option<DateTime<Utc>>,
+    /// The start of the customer's current window of confirmation emails, and how many it sent.
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_sent: u32,
+    /// Grows with every write of the row: a link is issued only over the version it was decided on.
+    pub version: i64,
 }
 
 impl StoredPreferences {
-    fn read(self) -> Result<Preferences> {
+    fn read(self) -> Result<(Preferences, ConfirmState)> {
         let row = RowKey::new("customer_notifications", &self.customer_id);
         let names: Vec<String> = row.json("enabled_events_json", &self.enabled_events_json)?;
         let enabled_events = names
             .iter()
             .map(|name| row.known("enabled_events_json", name, |n| EventType::parse(n).ok()))
             .collect::<Result<_>>()?;
-        Ok(Preferences {
+        let state = ConfirmState {
+            link_sent_at: self.confirm_sent_at.map(|at| row.time("confirm_sent_at", at)).transpose()?,
+            window_start: self.confirm_window_start.map(|at| row.time("confirm_window_start", at)).transpose()?,
+            window_sent: row.count("confirm_window_sent", self.confirm_window_sent)?,
+            version: self.version,
+        };
+        let preferences = Preferences {
             enabled_events,
             cooldown_hours: row.count("cooldown_hours", self.cooldown_hours)?,
             updated_at: row.time("updated_at", self.updated_at)?,
+            email_confirmed: self.confirmed_email.as_deref() == Some(self.email.as_str()),
             customer_id: self.customer_id,
             email: self.email,
-        })
+        };
+        Ok((preferences, state))
     }
+}
+
+/// A confirmation link to record: its token's hash, when it was sent, and the customer's window
+/// of confirmation emails counting it.
+#[derive(Debug, Clone)]
+pub struct NewConfirmLink<'a> {
+    pub token_hash: &'a str,
+    pub sent_at: i64,
+    pub window_start: i64,
+    pub window_sent: u32,
+}
+
+/// The preferences a pending link belongs to, found by the link's token hash.
+#[derive(Debug, Clone, FromRow)]
+pub struct LinkOwner {
+    pub customer_id: String,
+    pub email: String,
+    pub token_hash: String,
+    pub sent_at: i64,
 }
 
 /// The columns of `notification_log` as the database holds them.
@@ -90,34 +137,92 @@ const LOG_COLUMNS: &str =
     "id, customer_id, event_id, event_type, channel, recipient, outcome, reason, created_at, channel_name";
 
 impl Store {
-    pub async fn upsert_preferences(&self, p: &Preferences) -> Result<()> {
+    /// Stores a customer's preferences (`email_confirmed` is the store's to say, not the
+    /// caller's): an address that changes drops its pending link and awaits a confirmation again,
+    /// unless it is the address its owner last confirmed. Returns what is stored.
+    pub async fn save_preferences(&self, p: &Preferences) -> Result<(Preferences, ConfirmState)> {
         let names: Vec<&str> = p.enabled_events.iter().map(|t| t.as_str()).collect();
         let enabled_events_json = serde_json::to_string(&names).expect("a list of strings serializes");
-        sqlx::query(
+        let changed = "customer_notifications.email <> excluded.email";
+        let row: StoredPreferences = sqlx::query_as(&format!(
             "INSERT INTO customer_notifications (customer_id, email, enabled_events_json, cooldown_hours, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id) DO UPDATE SET email = excluded.email, \
              enabled_events_json = excluded.enabled_events_json, cooldown_hours = excluded.cooldown_hours, \
-             updated_at = excluded.updated_at",
-        )
+             updated_at = excluded.updated_at, \
+             confirm_token_hash = CASE WHEN {changed} THEN NULL ELSE customer_notifications.confirm_token_hash END, \
+             confirm_sent_at = CASE WHEN {changed} THEN NULL ELSE customer_notifications.confirm_sent_at END, \
+             version = customer_notifications.version + 1 \
+             RETURNING {PREFERENCE_COLUMNS}"
+        ))
         .bind(&p.customer_id)
         .bind(&p.email)
         .bind(enabled_events_json)
         .bind(i64::from(p.cooldown_hours))
         .bind(p.updated_at.timestamp_millis())
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        row.read()
     }
 
     pub async fn preferences(&self, customer_id: &str) -> Result<Option<Preferences>> {
-        let row: Option<StoredPreferences> = sqlx::query_as(
-            "SELECT customer_id, email, enabled_events_json, cooldown_hours, updated_at \
-             FROM customer_notifications WHERE customer_id = $1",
+        Ok(self.preferences_and_state(customer_id).await?.map(|(p, _)| p))
+    }
+
+    /// A customer's preferences with where its address stands in its confirmation.
+    pub async fn preferences_and_state(&self, customer_id: &str) -> Result<Option<(Preferences, ConfirmState)>> {
+        let row: Option<StoredPreferences> =
+            sqlx::query_as(&format!("SELECT {PREFERENCE_COLUMNS} FROM customer_notifications WHERE customer_id = $1"))
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(StoredPreferences::read).transpose()
+    }
+
+    /// Records a new confirmation link, replacing a pending one, if the row is still at `version`
+    /// (no other request changed it since the decision); returns whether it was recorded.
+    pub async fn issue_confirm_link(&self, customer_id: &str, version: i64, link: &NewConfirmLink<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE customer_notifications SET confirm_token_hash = $1, confirm_sent_at = $2, \
+             confirm_window_start = $3, confirm_window_sent = $4, version = version + 1 \
+             WHERE customer_id = $5 AND version = $6",
         )
+        .bind(link.token_hash)
+        .bind(link.sent_at)
+        .bind(link.window_start)
+        .bind(i64::from(link.window_sent))
         .bind(customer_id)
+        .bind(version)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// The preferences whose pending link has this token hash.
+    pub async fn confirm_link_owner(&self, token_hash: &str) -> Result<Option<LinkOwner>> {
+        let row = sqlx::query_as(
+            "SELECT customer_id, email, confirm_token_hash AS token_hash, confirm_sent_at AS sent_at \
+             FROM customer_notifications WHERE confirm_token_hash = $1 AND confirm_sent_at IS NOT NULL",
+        )
+        .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(StoredPreferences::read).transpose()
+        Ok(row)
+    }
+
+    /// Confirms the address of `customer_id` if its pending link is still `token_hash`, and
+    /// spends the link; returns whether it did (a link confirms once).
+    pub async fn confirm_email(&self, customer_id: &str, token_hash: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE customer_notifications SET confirmed_email = email, confirm_token_hash = NULL, \
+             confirm_sent_at = NULL, version = version + 1 WHERE customer_id = $1 AND confirm_token_hash = $2",
+        )
+        .bind(customer_id)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
     }
 
     pub async fn log_notification(&self, e: &NewLogEntry<'_>) -> Result<i64> {

@@ -159,6 +159,51 @@ async fn an_unknown_severity_is_corrupt_not_info() {
 }
 
 #[tokio::test]
+async fn an_address_is_confirmed_by_its_link_once_and_pending_again_when_it_changes() {
+    use crate::store::NewConfirmLink;
+    let (_dir, store) = open().await;
+    let mut prefs = Preferences {
+        customer_id: "kovacs".into(),
+        email: "kovacs@example.hu".into(),
+        enabled_events: vec![EventType::BackupFailed],
+        cooldown_hours: 6,
+        updated_at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap(),
+        email_confirmed: true,
+    };
+    let (saved, state) = store.save_preferences(&prefs).await.unwrap();
+    assert!(!saved.email_confirmed, "the caller cannot say an address is confirmed");
+    assert_eq!((state.link_sent_at, state.window_sent), (None, 0));
+    let link = NewConfirmLink {
+        token_hash: "hash-1",
+        sent_at: 1_700_000_000_000,
+        window_start: 1_700_000_000_000,
+        window_sent: 1,
+    };
+    assert!(!store.issue_confirm_link("kovacs", state.version - 1, &link).await.unwrap(), "an older version");
+    assert!(store.issue_confirm_link("kovacs", state.version, &link).await.unwrap());
+    assert!(!store.issue_confirm_link("kovacs", state.version, &link).await.unwrap(), "the version moved on");
+    // Posting the same address again keeps its link; the link finds its owner.
+    let (_, state) = store.save_preferences(&prefs).await.unwrap();
+    assert_eq!(state.link_sent_at.map(|t| t.timestamp_millis()), Some(1_700_000_000_000));
+    let owner = store.confirm_link_owner("hash-1").await.unwrap().unwrap();
+    assert_eq!((owner.customer_id.as_str(), owner.email.as_str()), ("kovacs", "kovacs@example.hu"));
+    assert!(store.confirm_link_owner("hash-2").await.unwrap().is_none());
+    assert!(store.confirm_email("kovacs", "hash-1").await.unwrap());
+    assert!(!store.confirm_email("kovacs", "hash-1").await.unwrap(), "a link confirms once");
+    assert!(store.confirm_link_owner("hash-1").await.unwrap().is_none());
+    assert!(store.preferences("kovacs").await.unwrap().unwrap().email_confirmed);
+
+    // A new address waits for its own confirmation, with the window kept; the confirmed one
+    // back is confirmed again.
+    prefs.email = "janos@example.hu".into();
+    let (saved, state) = store.save_preferences(&prefs).await.unwrap();
+    assert!(!saved.email_confirmed);
+    assert_eq!((state.link_sent_at, state.window_sent), (None, 1));
+    prefs.email = "kovacs@example.hu".into();
+    assert!(store.save_preferences(&prefs).await.unwrap().0.email_confirmed);
+}
+
+#[tokio::test]
 async fn preferences_and_the_log_round_trip_and_refuse_unknown_values() {
     let (_dir, store) = open().await;
     let prefs = Preferences {
@@ -167,8 +212,10 @@ async fn preferences_and_the_log_round_trip_and_refuse_unknown_values() {
         enabled_events: vec![EventType::BackupFailed, EventType::NodeDown],
         cooldown_hours: 6,
         updated_at: chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+        email_confirmed: false,
     };
-    store.upsert_preferences(&prefs).await.unwrap();
+    let (saved, _) = store.save_preferences(&prefs).await.unwrap();
+    assert_eq!(saved, prefs);
     assert_eq!(store.preferences("kovacs").await.unwrap(), Some(prefs));
     exec(&store, r#"UPDATE customer_notifications SET enabled_events_json = '["backup_failed", "nope"]'"#).await;
     assert_corrupt(store.preferences("kovacs").await, "customer_notifications", "kovacs", "nope");

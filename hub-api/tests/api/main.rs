@@ -10,6 +10,7 @@ mod cli;
 mod configs;
 mod controllers;
 mod credentials;
+mod email_confirm;
 mod events;
 mod fleet;
 mod helpers;

@@ -12,12 +12,15 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::events::{event, post_event};
 use crate::helpers::*;
 
-const KEY: &str = "kovacs-key-0123456789abcdef";
-const OPERATOR: &str = "ops@felhom.eu";
-const CUSTOMER: &str = "kovacs.janos@example.hu";
+pub const KEY: &str = "kovacs-key-0123456789abcdef";
+pub const OPERATOR: &str = "ops@felhom.eu";
+pub const CUSTOMER: &str = "kovacs.janos@example.hu";
+/// The hub's `server.public_url`, which confirmation links point to.
+pub const PUBLIC_URL: &str = "https://hub.example";
 
-/// A hub whose email API is `mail` (with a key unless `with_key` is false).
-async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
+/// A hub whose email API is `mail` (with a key unless `with_key` is false), with the customer
+/// `kovacs` (key [`KEY`]) configured.
+pub async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
     let uri = mail.uri();
     let mut hub = spawn_hub_with(Options {
         password: true,
@@ -27,6 +30,7 @@ async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
                 raw.notifications.resend_api_key = "re_test_key".to_string().into();
             }
             raw.notifications.operator_email = OPERATOR.into();
+            raw.server.public_url = PUBLIC_URL.into();
         })),
     })
     .await;
@@ -39,7 +43,7 @@ async fn hub_with_mail(mail: &MockServer, with_key: bool) -> TestHub {
     hub
 }
 
-async fn accept_all(mail: &MockServer) {
+pub async fn accept_all(mail: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/emails"))
         .and(header("authorization", "Bearer re_test_key"))
@@ -48,15 +52,35 @@ async fn accept_all(mail: &MockServer) {
         .await;
 }
 
-async fn set_preferences(hub: &TestHub, enabled: &[&str], cooldown: u32) {
+/// Sets kovacs's preferences and confirms the address with the link of its confirmation email:
+/// the log then has the confirmation's entry, and `mail` the confirmation email.
+async fn set_preferences(hub: &TestHub, mail: &MockServer, enabled: &[&str], cooldown: u32) {
     let body =
         json!({"customer_id": "kovacs", "email": CUSTOMER, "enabled_events": enabled, "cooldown_hours": cooldown});
     let res = hub.bare(Method::POST, "/api/v1/preferences").bearer_auth(KEY).json(&body).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    assert_eq!(summary(&log_when(hub, "kovacs", 1).await), vec![row("email_confirmation", "customer", "sent", "")]);
+    let links = confirmation_links(mail).await;
+    let res = hub.bare(Method::POST, &links[0]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// The paths of the confirmation links in the emails `mail` got, oldest first.
+pub async fn confirmation_links(mail: &MockServer) -> Vec<String> {
+    let prefix = format!("{PUBLIC_URL}/api/v1/notifications/confirm/");
+    emails(mail)
+        .await
+        .iter()
+        .filter_map(|e| {
+            let text = e["text"].as_str()?;
+            let start = text.find(&prefix)? + PUBLIC_URL.len();
+            Some(text[start..].split_whitespace().next()?.to_string())
+        })
+        .collect()
 }
 
 /// The log, oldest first, once it has `n` entries (the dispatcher runs in the background).
-async fn log_when(hub: &TestHub, customer: &str, n: usize) -> Vec<Value> {
+pub async fn log_when(hub: &TestHub, customer: &str, n: usize) -> Vec<Value> {
     for _ in 0..200 {
         let page = hub.get_json(&format!("/api/v1/customers/{customer}/notifications"), 200).await;
         let mut entries = page["entries"].as_array().unwrap().clone();
@@ -69,7 +93,7 @@ async fn log_when(hub: &TestHub, customer: &str, n: usize) -> Vec<Value> {
     panic!("the notification log of {customer} never reached {n} entries");
 }
 
-fn summary(entries: &[Value]) -> Vec<(String, String, String, String)> {
+pub fn summary(entries: &[Value]) -> Vec<(String, String, String, String)> {
     entries
         .iter()
         .map(|e| {
@@ -79,15 +103,15 @@ fn summary(entries: &[Value]) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-fn row(t: &str, channel: &str, outcome: &str, reason: &str) -> (String, String, String, String) {
+pub fn row(t: &str, channel: &str, outcome: &str, reason: &str) -> (String, String, String, String) {
     (t.into(), channel.into(), outcome.into(), reason.into())
 }
 
-async fn emails(mail: &MockServer) -> Vec<Value> {
+pub async fn emails(mail: &MockServer) -> Vec<Value> {
     mail.received_requests().await.unwrap().iter().map(|r| r.body_json::<Value>().unwrap()).collect()
 }
 
-async fn send(hub: &TestHub, t: &str, severity: &str) {
+pub async fn send(hub: &TestHub, t: &str, severity: &str) {
     assert_eq!(post_event(hub, KEY, &event("kovacs", t, severity)).await.status(), 200);
 }
 
@@ -134,13 +158,13 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
     let mail = MockServer::start().await;
     accept_all(&mail).await;
     let mut hub = hub_with_mail(&mail, true).await;
-    set_preferences(&hub, &["backup_failed", "app_updated"], 6).await;
-    send(&hub, "app_updated", "info").await;
-    log_when(&hub, "kovacs", 1).await;
+    set_preferences(&hub, &mail, &["backup_failed", "app_updated"], 6).await;
     send(&hub, "app_updated", "info").await;
     log_when(&hub, "kovacs", 2).await;
-    send(&hub, "container_restarted", "info").await;
+    send(&hub, "app_updated", "info").await;
     log_when(&hub, "kovacs", 3).await;
+    send(&hub, "container_restarted", "info").await;
+    log_when(&hub, "kovacs", 4).await;
     // A mail sent 7 hours ago is past the 6 h cooldown.
     let state = &hub.hub.as_ref().unwrap().state;
     let long_ago = chrono::Utc::now().timestamp_millis() - 7 * 3600 * 1000;
@@ -160,9 +184,9 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
         .await
         .unwrap();
     send(&hub, "backup_failed", "error").await;
-    let log = log_when(&hub, "kovacs", 6).await;
+    let log = log_when(&hub, "kovacs", 7).await;
     assert_eq!(
-        summary(&log[..3]),
+        summary(&log[1..4]),
         vec![
             row("app_updated", "customer", "sent", ""),
             row("app_updated", "customer", "skipped", "cooldown"),
@@ -170,15 +194,16 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
         ]
     );
     assert_eq!(
-        summary(&log[4..]),
+        summary(&log[5..]),
         vec![row("backup_failed", "operator", "sent", ""), row("backup_failed", "customer", "sent", "")]
     );
     let sent = emails(&mail).await;
     let to_customer: Vec<&Value> = sent.iter().filter(|e| e["to"] == json!([CUSTOMER])).collect();
-    assert_eq!(to_customer.len(), 2);
-    assert_eq!(to_customer[0]["subject"], "[Felhom] Egy alkalmazás frissült – Kovács János");
-    assert_eq!(to_customer[1]["subject"], "[Felhom] Nem sikerült a biztonsági mentés – Kovács János");
-    assert!(to_customer[1]["text"].as_str().unwrap().starts_with("Kedves Kovács János!"));
+    assert_eq!(to_customer.len(), 3);
+    assert_eq!(to_customer[0]["subject"], "[Felhom] Kérjük, erősítse meg az e-mail címét – Kovács János");
+    assert_eq!(to_customer[1]["subject"], "[Felhom] Egy alkalmazás frissült – Kovács János");
+    assert_eq!(to_customer[2]["subject"], "[Felhom] Nem sikerült a biztonsági mentés – Kovács János");
+    assert!(to_customer[2]["text"].as_str().unwrap().starts_with("Kedves Kovács János!"));
     hub.stop().await;
 }
 
@@ -187,16 +212,16 @@ async fn blocked_customers_get_nothing_but_their_events_are_stored() {
     let mail = MockServer::start().await;
     accept_all(&mail).await;
     let mut hub = hub_with_mail(&mail, true).await;
-    set_preferences(&hub, &["backup_failed"], 6).await;
+    set_preferences(&hub, &mail, &["backup_failed"], 6).await;
     let state = &hub.hub.as_ref().unwrap().state;
     sqlx::query("UPDATE customer_configs SET status = 'blocked' WHERE customer_id = 'kovacs'")
         .execute(state.store().pool())
         .await
         .unwrap();
     send(&hub, "backup_failed", "error").await;
-    let log = log_when(&hub, "kovacs", 2).await;
+    let log = log_when(&hub, "kovacs", 3).await;
     assert_eq!(
-        summary(&log),
+        summary(&log[1..]),
         vec![
             row("backup_failed", "operator", "skipped", "blocked"),
             row("backup_failed", "customer", "skipped", "blocked")
@@ -204,7 +229,7 @@ async fn blocked_customers_get_nothing_but_their_events_are_stored() {
     );
     let events = hub.get_json("/api/v1/customers/kovacs/events", 200).await;
     assert_eq!(events["events"].as_array().unwrap().len(), 1);
-    assert!(emails(&mail).await.is_empty());
+    assert_eq!(emails(&mail).await.len(), 1, "only the confirmation, before the block");
     hub.stop().await;
 }
 

@@ -33,8 +33,11 @@ fn minimal_report(id: &str) -> Value {
            "monitoring_enabled": true, "system": {"cpu_percent": 12.0}})
 }
 
-/// `alma` gets four events (oldest first) and wants emails about failed backups; `barack` one.
+/// `alma` gets four events (oldest first) and wants emails about failed backups (so it has a
+/// config: the hub takes preferences only for configured customers; its address awaits its
+/// confirmation); `barack` one.
 async fn seed(hub: &TestHub) -> Result<()> {
+    hub.add_config("alma", "Alma", "active").await?;
     post(hub, "/api/v1/report", &minimal_report("alma")).await?;
     post(hub, "/api/v1/report", &minimal_report("barack")).await?;
     post(
@@ -183,6 +186,9 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
         recipients.as_str().is_some_and(|t| t.contains("alma@example.hu") && t.contains("ops@example.com")),
         "both recipients in the log: {recipients}"
     );
+    // The customer's address awaits its confirmation, and the operator sees it.
+    let pending = eval(client, "document.querySelector('#email-confirmation .pending-email')?.textContent").await?;
+    ensure!(pending == json!("alma@example.hu"), "the pending confirmation: {pending}");
     both_widths(client, "ops-customer-events-light", Some("#events")).await?;
     both_widths(client, "ops-customer-notifications-light", Some("#notifications")).await?;
 

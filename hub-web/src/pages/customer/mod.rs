@@ -106,7 +106,7 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
         <manage::ManageSection summary=s.clone()/>
         <alerts::AlertsCard id=id.clone()/>
         <EventTimeline customer=id.clone()/>
-        <notifications::NotificationsCard id=id.clone()/>
+        <notifications::NotificationsCard id=id.clone() pending=detail.email_confirmation.clone()/>
         {detail.report.clone().map(|json| view! { <raw::RawReport json=json/> })}
     }
 }

@@ -1,7 +1,8 @@
-//! The notification log card: every decision of the dispatcher about this customer's events,
-//! newest first, with its channel (operator or customer), recipient and outcome.
+//! The notification log card: a customer address that awaits its owner's confirmation, then
+//! every decision of the dispatcher about this customer's events, newest first, with its channel
+//! (operator or customer), recipient and outcome.
 
-use hub_shared::notification::{NotificationEntry, NotificationPage, Outcome};
+use hub_shared::notification::{EmailConfirmation, NotificationEntry, NotificationPage, Outcome};
 use hub_shared::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,12 +20,13 @@ fn outcome_class(outcome: Outcome) -> &'static str {
 }
 
 #[component]
-pub fn NotificationsCard(id: String) -> impl IntoView {
+pub fn NotificationsCard(id: String, pending: Option<EmailConfirmation>) -> impl IntoView {
     let log = RwSignal::new(None::<Result<NotificationPage, ApiError>>);
     spawn_local(async move { log.set(Some(api::list_notifications(&id).await)) });
     view! {
         <section class="card" id="notifications">
             <h2>"Notifications"</h2>
+            {pending.map(|p| view! { <PendingConfirmation p=p/> })}
             {move || match log.get() {
                 None => view! { <p class="muted">"Loading the notification log…"</p> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
@@ -48,6 +50,30 @@ pub fn NotificationsCard(id: String) -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The customer's address awaiting confirmation: it gets no customer email until its owner
+/// follows the link.
+#[component]
+fn PendingConfirmation(p: EmailConfirmation) -> impl IntoView {
+    let link = match (p.link_sent_at, p.link_expires_at) {
+        (Some(sent), Some(expires)) => format!(
+            "Its confirmation link was made {} and works until {} (whether its email went out is in the log below, as email_confirmation).",
+            format::datetime(sent),
+            format::datetime(expires)
+        ),
+        _ => "No confirmation link has gone out yet (the customer is blocked, or had its five links of the day); \
+              the next time the controller sends its preferences, one does."
+            .to_string(),
+    };
+    view! {
+        <div class="notice warn" id="email-confirmation" role="status">
+            <strong>"Awaiting confirmation: "</strong>
+            <span class="pending-email">{p.email}</span>
+            " gets no customer email until its owner follows the link in the Hungarian confirmation email. "
+            {link}
+        </div>
     }
 }
 
