@@ -35,12 +35,8 @@ pub type Stored = Option<(ConfigRow, SecretsRow)>;
 /// accepted address or while a changed one waits for the operator.
 pub async fn resolve(state: &AppState, customer_id: &str) -> Result<(Target, Stored), ControllerError> {
     let store = state.store();
-    let (latest, row, secrets) = tokio::try_join!(
-        store.latest_report(customer_id),
-        store.config(customer_id),
-        store.config_secrets(customer_id)
-    )?;
-    let latest = latest.map(|(latest, _)| latest);
+    let (latest, row, secrets) =
+        tokio::try_join!(store.latest_row(customer_id), store.config(customer_id), store.config_secrets(customer_id))?;
     let accepted = latest.as_ref().and_then(|l| l.accepted_controller_url.clone()).filter(|u| !u.trim().is_empty());
     let Some(accepted) = accepted else { return Err(ControllerError::NoAddress(customer_id.to_string())) };
     if let Some(pending) = latest.as_ref().and_then(|l| l.pending_controller_url()) {
@@ -160,9 +156,9 @@ pub async fn push(state: &AppState, customer_id: &str, ip: &ClientIp) -> Result<
 /// new address. 404 for a customer that never reported, 409 when no change waits or the
 /// report changed again meanwhile.
 pub async fn accept_address(state: &AppState, customer_id: &str, ip: &ClientIp) -> Result<ControllerAddress> {
-    let (latest, _) = state
+    let latest = state
         .store()
-        .latest_report(customer_id)
+        .latest_row(customer_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("customer {customer_id:?} never reported")))?;
     let Some(pending) = latest.pending_controller_url() else {

@@ -126,7 +126,7 @@ pub async fn update_controller(
         UpdateRequest::default()
     } else {
         require_json(&headers)?;
-        parse_json(&body)?
+        parse_json::<Option<UpdateRequest>>(&body)?.unwrap_or_default()
     };
     let version = match request.version.map(|v| v.trim().to_string()) {
         Some(version) => version,

@@ -161,6 +161,10 @@ async fn an_update_is_followed_until_its_version_arrives_or_its_time_runs_out() 
     // No version given and none known: 409.
     let (status, body) = send(&hub, Method::POST, &update_path, None).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("conflict")), "{body}");
+    let null = hub.request(Method::POST, &update_path).header("content-type", "application/json").body("null");
+    assert_eq!(null.send().await.unwrap().status(), 409, "a JSON null is no body too");
+    let text = hub.request(Method::POST, &update_path).header("content-type", "text/plain").body("1.9.0");
+    assert_eq!(text.send().await.unwrap().status(), 415);
     // A version the registry lacks: the controller's refusal, in a 502.
     let (status, body) = send(&hub, Method::POST, &update_path, Some(json!({"version": "2.0.0"}))).await;
     assert_eq!((status, body["code"].as_str()), (502, Some("controller_error")), "{body}");

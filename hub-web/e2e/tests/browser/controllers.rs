@@ -26,6 +26,17 @@ async fn text(client: &Client, css: &str) -> Result<String> {
     Ok(value.as_str().unwrap_or_default().to_string())
 }
 
+/// Screenshots of the controller card at each width (`<name>-<width>.png`), then back to 1280.
+async fn shot(client: &Client, name: &str, widths: &[u32]) -> Result<()> {
+    for &width in widths {
+        client.set_window_size(width, if width < 600 { 844 } else { 900 }).await?;
+        client.execute("document.querySelector('#controller').scrollIntoView()", vec![]).await?;
+        screenshot(client, &format!("{name}-{width}"), width).await?;
+    }
+    client.set_window_size(1280, 900).await?;
+    Ok(())
+}
+
 /// hub-sim's controller side with one node, `sim-0000`, managed by the hub (a config without a
 /// key of its own, so the node and the hub use the global key), and its first report.
 async fn simulated_node(hub: &TestHub) -> Result<hub_sim::fleet::Shared> {
@@ -83,20 +94,17 @@ async fn scenario(client: &Client, hub: &TestHub, fleet: &hub_sim::fleet::Shared
     let removed =
         eval(client, "getComputedStyle(document.querySelector('tr.diff-removed td')).backgroundColor").await?;
     ensure!(added != removed, "added and removed rows have their own colours: {added} {removed}");
-    let key = text(client, "tr[data-path='hub.api_key'] td:nth-child(4)").await?;
+    let key = text(client, "tr[data-path=\"hub.api_key\"] td:nth-child(4)").await?;
     ensure!(key == "<hidden>", "the node's API key is masked: {key:?}");
     ensure!(!text(client, "#controller").await?.contains("live-secret-key"), "the secret is nowhere");
-    client.execute("document.querySelector('#controller').scrollIntoView()", vec![]).await?;
-    screenshot(client, "controller-diff-light-1280", 1280).await?;
-    screenshot(client, "controller-diff-light-390", 390).await?;
-    client.set_window_size(1280, 900).await?;
+    shot(client, "controller-diff-light", &[1280, 390]).await?;
 
     // Push asks first; only the confirmation sends.
     let before = fleet.lock().expect("fleet")[0].config_yaml.clone();
     click(client, "#push").await?;
     wait_until(client, "!!document.querySelector('[data-confirm=push]')", "the push question").await?;
     ensure!(fleet.lock().expect("fleet")[0].config_yaml == before, "nothing sent before the confirmation");
-    screenshot(client, "controller-push-confirm-light-1280", 1280).await?;
+    shot(client, "controller-push-confirm-light", &[1280]).await?;
     click(client, "[data-confirm=push]").await?;
     wait_until(client, "document.querySelector('#controller-said')?.textContent.includes('HTTP 200')", "pushed")
         .await?;
@@ -114,10 +122,7 @@ async fn scenario(client: &Client, hub: &TestHub, fleet: &hub_sim::fleet::Shared
         "updating",
     )
     .await?;
-    client.execute("document.querySelector('#controller').scrollIntoView()", vec![]).await?;
-    screenshot(client, "controller-updating-light-1280", 1280).await?;
-    screenshot(client, "controller-updating-light-390", 390).await?;
-    client.set_window_size(1280, 900).await?;
+    shot(client, "controller-updating-light", &[1280, 390]).await?;
 
     // No report with the version within controllers.update_timeout: "did not arrive".
     let state = hub.hub.as_ref().expect("running").state.clone();
@@ -130,8 +135,7 @@ async fn scenario(client: &Client, hub: &TestHub, fleet: &hub_sim::fleet::Shared
         "the failed update",
     )
     .await?;
-    client.execute("document.querySelector('#controller').scrollIntoView()", vec![]).await?;
-    screenshot(client, "controller-update-failed-light-1280", 1280).await?;
+    shot(client, "controller-update-failed-light", &[1280]).await?;
 
     // A report from another address waits for the operator's Accept.
     let mut moved = serde_json::to_value(fleet.lock().expect("fleet")[0].report(chrono::Utc::now()))?;
@@ -140,8 +144,7 @@ async fn scenario(client: &Client, hub: &TestHub, fleet: &hub_sim::fleet::Shared
     client.refresh().await?;
     wait_until(client, "!!document.querySelector('#address-changed')", "the pending address").await?;
     ensure!(text(client, "#address-changed").await?.contains("http://192.0.2.10:8090"), "the new address shown");
-    client.execute("document.querySelector('#controller').scrollIntoView()", vec![]).await?;
-    screenshot(client, "controller-address-changed-light-1280", 1280).await?;
+    shot(client, "controller-address-changed-light", &[1280, 390]).await?;
     click(client, "#accept-address").await?;
     wait_until(
         client,
