@@ -5,6 +5,7 @@
 //! `cargo xtask test` installs Chromium and builds the app before running them; when either is
 //! missing they fail and say so.
 
+mod alerting;
 mod customers;
 mod harness;
 mod ops;
