@@ -109,6 +109,11 @@ mod tests {
             }
         }
         assert!(render(Lang::En, "legacy", &vars()).is_ok());
+        let mut v = vars();
+        v.insert("opened_at", "2026-11-26 03:15 CET".into());
+        let reminder = render(Lang::En, "reminder", &v).unwrap();
+        assert!(reminder.subject.contains("REMINDER: backup_failed still open"), "{}", reminder.subject);
+        assert!(reminder.text.contains("2026-11-26 03:15 CET"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 28 types.
+/// Replaces what was stored. `enabled_events` may name any of the 30 types.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,
