@@ -1,5 +1,6 @@
-//! Retention, daily at `retention.prune_schedule`: deletes reports, events, notification log
-//! entries, audit entries of failed retrievals and job run records older than
+//! Retention, daily at `retention.prune_schedule`: deletes reports, events (but those of open
+//! alerts), notification log entries, audit entries of failed retrievals, resolved alerts and job
+//! run records older than
 //! `retention.max_days`, a batch at a time with a pause between batches, so ingest is never held
 //! up for long; and the retrieval attempt records whose failures are forgotten.
 
@@ -49,12 +50,13 @@ impl Job for Prune {
             }
         }
         let runs = store.prune_runs(before).await?;
+        let alerts = store.prune_alerts(before).await?;
         let now_ms = now.timestamp_millis();
         let attempts = store.prune_attempts(now_ms - crate::retrieval::FORGET_AFTER_MS, now_ms).await?;
         store.prune_sign_in_addresses(now_ms - crate::auth::limiter::KNOWN_FOR_MS).await?;
         Ok(format!(
             "deleted {} reports, {} events, {} notification log entries, {} failed retrievals, {runs} job runs, \
-             {attempts} retrieval attempt records",
+             {attempts} retrieval attempt records, {alerts} resolved alerts",
             counts[0], counts[1], counts[2], counts[3]
         ))
     }

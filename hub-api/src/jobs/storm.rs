@@ -27,6 +27,11 @@ pub async fn check(
     let now_ms = now.timestamp_millis();
     let window_ms = config.storm_window.as_millis() as i64;
     let together_since = now_ms - config.stale_ms() - window_ms;
+    let store = state.store();
+    let storm = store.open_alert_of(FLEET, AlertKind::Fleet).await?;
+    // While a storm lasts, only the nodes that went silent with it or since count: nodes dead
+    // for weeks before it must not keep it going.
+    let silent_since_storm = storm.as_ref().map(|a| a.opened_at.timestamp_millis() - config.stale_ms() - window_ms);
     let mut silence = Silence { nodes: candidates.len(), went_silent_together: 0, silent: 0 };
     let mut together = Vec::new();
     for (c, &(from, to)) in candidates.iter().zip(moves) {
@@ -34,15 +39,16 @@ pub async fn check(
         if after == NodeState::Ok {
             continue;
         }
-        silence.silent += 1;
         let silent_since = if from == NodeState::Ok { c.received_at } else { c.silent_since.unwrap_or(c.received_at) };
+        if silent_since_storm.is_none_or(|since| silent_since >= since) {
+            silence.silent += 1;
+        }
         if silent_since >= together_since {
             silence.went_silent_together += 1;
             together.push(c.customer_id.as_str());
         }
     }
-    let store = state.store();
-    let active = store.open_alert_of(FLEET, AlertKind::Fleet).await?.is_some();
+    let active = storm.is_some();
     match (active, quiet::storm(active, silence, config.raw.alerting.storm_percent)) {
         (false, true) => {
             let minutes = window_ms / 60_000;

@@ -47,8 +47,10 @@ pub async fn dispatch(store: &Store, notifier: &Notifier, event: &EventRow, now:
     if let Some(quiet) = held {
         store.set_held(event.id, Some(quiet.as_str())).await?;
     }
-    deliver::dispatch_event(store, notifier, event, held, now).await?;
-    track(store, event, held.is_none(), now).await
+    // The alert first: should the emails fail, the event is dispatched again, and opening the
+    // same alert twice is harmless.
+    track(store, event, held.is_none(), now).await?;
+    deliver::dispatch_event(store, notifier, event, held, now).await
 }
 
 /// Why `event` (as of its time `at`) is held at `now`, if it is.

@@ -121,7 +121,7 @@ pub struct Silence {
     pub nodes: usize,
     /// Nodes that are silent now and whose last report falls in the storm window.
     pub went_silent_together: usize,
-    /// Nodes that are stale or down now.
+    /// Nodes that are stale or down now (during a storm: those that went silent with it or since).
     pub silent: usize,
 }
 

@@ -201,6 +201,11 @@ mod tests {
         }
         let legacy = render(Lang::En, "legacy", &vars()).unwrap();
         assert!(legacy.html.contains("restic exited 1"));
+        let mut v = vars();
+        v.insert("opened_at", "2026-11-26 03:15 CET".into());
+        let reminder = render(Lang::En, "reminder", &v).unwrap();
+        assert!(reminder.subject.contains("REMINDER: backup_failed still open"), "{}", reminder.subject);
+        assert!(reminder.text.contains("2026-11-26 03:15 CET"));
     }
 
     #[test]

@@ -17,10 +17,12 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Deletes up to `batch` events received before `before`.
+    /// Deletes up to `batch` events received before `before`, but never the event an open alert
+    /// is about (its reminders quote it).
     pub async fn prune_events(&self, before: i64, batch: i64) -> Result<u64> {
         let done = sqlx::query(
-            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 ORDER BY id LIMIT $2)",
+            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < $1 AND id NOT IN \
+               (SELECT event_id FROM alerts WHERE resolved_at IS NULL) ORDER BY id LIMIT $2)",
         )
         .bind(before)
         .bind(batch)
@@ -53,6 +55,15 @@ impl Store {
         .bind(batch)
         .execute(&self.pool)
         .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes the alerts resolved before `before`; returns how many.
+    pub async fn prune_alerts(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 }

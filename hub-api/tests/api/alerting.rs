@@ -335,6 +335,38 @@ async fn a_storm_of_300_of_1000_nodes_is_one_email_to_the_operator_and_none_to_c
 }
 
 #[tokio::test]
+async fn nodes_dead_long_before_a_storm_do_not_keep_it_going() {
+    let mail = MockServer::start().await;
+    let mut hub = hub_with_mail(&mail).await;
+    let state = state(&hub);
+    let now = Utc::now();
+    let all = fleet(&hub, 100, 30, now).await;
+    // Thirty more went down weeks ago and never came back.
+    let dead = ids("dead", 30);
+    let weeks_ago = now.timestamp_millis() - 21 * 24 * 60 * MIN;
+    reported(&state, &dead, now, 21 * 24 * 60 * MIN).await;
+    for id in &dead {
+        sqlx::query(
+            "INSERT INTO node_states (customer_id, state, changed_at, silent_since) VALUES ($1, 'down', $2, $2)",
+        )
+        .bind(id)
+        .bind(weeks_ago)
+        .execute(state.store().pool())
+        .await
+        .unwrap();
+    }
+    let summary = Staleness.run_once(&state, now).await.unwrap();
+    assert!(summary.contains("fleet outage: 30 of 130"), "{summary}");
+    settle(&state, now).await;
+    // The storm's nodes come back: 30 of 130 are still silent, but none of them went with it.
+    let back = now + TimeDelta::minutes(10);
+    reported(&state, &all, back, 0).await;
+    let summary = Staleness.run_once(&state, back).await.unwrap();
+    assert!(summary.contains("over"), "{summary}");
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn below_the_storm_threshold_each_node_is_told_as_before() {
     let mail = MockServer::start().await;
     let mut hub = hub_with_mail(&mail).await;
@@ -445,5 +477,12 @@ async fn an_open_alert_is_reminded_until_acknowledged_and_a_new_failure_opens_a_
     assert_eq!(open["alerts"].as_array().unwrap().len(), 1);
     assert_ne!(open["alerts"][0]["id"].as_i64().unwrap(), id);
     assert_eq!(open["alerts"][0]["acked_at"], Value::Null);
+    // Retention: the resolved alert goes, the open one's event stays for its reminders.
+    let summary = hub_api::jobs::Prune.run_once(&state, again + TimeDelta::days(91)).await.unwrap();
+    assert!(summary.contains("1 resolved alerts"), "{summary}");
+    let all = hub.get_json("/api/v1/alerts?customer_id=kovacs&state=all", 200).await;
+    assert_eq!(all["alerts"].as_array().unwrap().len(), 1);
+    let event_id = all["alerts"][0]["event_id"].as_i64().unwrap();
+    assert!(state.store().event(event_id).await.unwrap().is_some(), "the open alert's event is kept");
     hub.stop().await;
 }

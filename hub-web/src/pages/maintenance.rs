@@ -95,8 +95,7 @@ fn WindowRow(w: MaintenanceWindow, on_deleted: impl Fn() + Copy + Send + Sync + 
             <td class="summary">{w.reason.clone()}</td>
             <td>{w.active.then(|| view! { <span class="badge badge-warn">"in maintenance"</span> })}</td>
             <td>
-                <ConfirmButton label="Delete" id="delete-window" busy=busy confirm="Yes, delete"
-                    question="Delete this window?" on_confirm=delete/>
+                <ConfirmButton label="Delete" busy=busy confirm="Yes, delete" question="Delete this window?" on_confirm=delete/>
                 {move || error.get().map(|e| view! { <ErrorNotice error=e/> })}
             </td>
         </tr>

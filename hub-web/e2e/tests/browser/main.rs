@@ -6,6 +6,7 @@
 //! missing they fail and say so.
 
 mod controllers;
+mod alerting;
 mod customers;
 mod harness;
 mod ops;
