@@ -21,6 +21,10 @@ pub use configs::*;
 mod ops;
 pub use ops::*;
 
+/// The live stream (`GET /api/v1/stream`), opened by the browser's `EventSource` (see
+/// [`crate::live`]).
+pub const STREAM_PATH: &str = "/api/v1/stream";
+
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";
 

@@ -7,6 +7,7 @@
 
 mod customers;
 mod harness;
+mod live;
 mod ops;
 
 use anyhow::{ensure, Context, Result};
