@@ -35,21 +35,22 @@ async fn scenario(client: &Client, hub: &TestHub) -> Result<()> {
     client.find(Locator::Css("form button[type=submit]")).await?.click().await?;
     wait_until(client, "location.pathname === '/'", "the dashboard after login").await?;
     let row_status = "document.querySelector('tr[data-customer=alma] [data-status]')?.dataset.status";
-    wait_until(client, &format!("{row_status} === 'ok'"), "alma ok").await?;
+    wait_until(client, &format!("{row_status} === 'OK'"), "alma ok").await?;
     wait_until(client, "document.querySelector('#live')?.dataset.live === 'true'", "the stream up").await?;
     // A mark in the page's memory: a reload would lose it.
     client.execute("window.__notReloaded = true;", vec![]).await?;
 
     hub.report(&report("alma", "fail")).await?;
-    wait_until(client, &format!("{row_status} === 'down'"), "alma down, from the stream").await?;
+    wait_until(client, &format!("{row_status} === 'DOWN'"), "alma down, from the stream").await?;
     ensure!(eval(client, "window.__notReloaded === true").await? == Value::Bool(true), "the page was reloaded");
 
     client.goto(&hub.url("/customers/alma")).await?;
     let badge = "document.querySelector('#customer-title [data-status]')?.dataset.status";
-    wait_until(client, &format!("{badge} === 'down'"), "the customer page").await?;
+    wait_until(client, &format!("{badge} === 'DOWN'"), "the customer page").await?;
     client.execute("window.__notReloaded = true;", vec![]).await?;
     hub.report(&report("alma", "ok")).await?;
-    wait_until(client, &format!("{badge} === 'ok'"), "alma ok again on the customer page").await?;
+    wait_until(client, &format!("{badge} === 'OK'"), "alma ok again on the customer page").await?;
     ensure!(eval(client, "window.__notReloaded === true").await? == Value::Bool(true), "the page was reloaded");
     Ok(())
 }
+
