@@ -53,4 +53,3 @@ async fn scenario(client: &Client, hub: &TestHub) -> Result<()> {
     ensure!(eval(client, "window.__notReloaded === true").await? == Value::Bool(true), "the page was reloaded");
     Ok(())
 }
-
