@@ -24,6 +24,10 @@ pub use ops::*;
 mod alerting;
 pub use alerting::*;
 
+/// The live stream (`GET /api/v1/stream`), opened by the browser's `EventSource` (see
+/// [`crate::live`]).
+pub const STREAM_PATH: &str = "/api/v1/stream";
+
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";
 

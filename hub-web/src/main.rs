@@ -6,6 +6,7 @@ mod app;
 mod components;
 mod fleet;
 mod format;
+mod live;
 mod pages;
 mod session;
 

@@ -1,5 +1,6 @@
 //! `/`: the fleet at a glance. Counts per status, a search box and a status filter (kept in the
-//! URL), a sortable table; refreshed every 60 s without losing scroll or filter.
+//! URL), a sortable table; refreshed as the live stream tells of changes (every 60 s while it is
+//! down) without losing scroll or filter.
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use crate::components::{
 use crate::fleet::{counts, FleetQuery, SortKey};
 use crate::format;
 
-const REFRESH: Duration = Duration::from_secs(60);
+/// The shortest time between two refreshes the stream asks for: a busy fleet reports often.
+const THROTTLE: Duration = Duration::from_secs(3);
 
 /// The fleet list, refreshed in the background; the last good answer stays on screen.
 #[derive(Clone, Copy)]
@@ -27,22 +29,47 @@ pub struct Fleet {
     /// When the browser last got an answer (Unix ms).
     pub refreshed_at: RwSignal<Option<i64>>,
     pub loading: RwSignal<bool>,
+    /// A refresh is waiting for the throttle.
+    pending: RwSignal<bool>,
+    /// Whether the live stream is up.
+    pub live: RwSignal<bool>,
 }
 
 impl Fleet {
-    /// Loads the list now and every 60 s while the page is shown.
+    /// Loads the list now, and again whenever the live stream tells of a customer's change (or
+    /// every 60 s while it is down), while the page is shown.
     pub fn poll() -> Fleet {
         let fleet = Fleet {
             list: RwSignal::new(None),
             error: RwSignal::new(None),
             refreshed_at: RwSignal::new(None),
             loading: RwSignal::new(false),
+            pending: RwSignal::new(false),
+            live: RwSignal::new(false),
         };
         fleet.refresh();
-        if let Ok(handle) = set_interval_with_handle(move || fleet.refresh(), REFRESH) {
-            on_cleanup(move || handle.clear());
-        }
+        crate::live::follow(fleet.live, move |message| match message {
+            Some(m) if m.customer_id.is_none() => {}
+            _ => fleet.refresh_soon(),
+        });
         fleet
+    }
+
+    /// Refreshes now, or once the throttle allows.
+    pub fn refresh_soon(self) {
+        if self.pending.get_untracked() {
+            return;
+        }
+        let since = format::now_ms() - self.refreshed_at.get_untracked().unwrap_or(0);
+        let wait = (THROTTLE.as_millis() as i64 - since).max(0);
+        self.pending.set(true);
+        set_timeout(
+            move || {
+                self.pending.set(false);
+                self.refresh();
+            },
+            Duration::from_millis(wait as u64),
+        );
     }
 
     pub fn refresh(self) {
@@ -146,6 +173,10 @@ fn RefreshState(fleet: Fleet) -> impl IntoView {
                 Some(ms) => format!("Updated {}", format::clock(ms)),
                 None => String::new(),
             }}
+            <span id="live" class="muted" data-live=move || fleet.live.get().to_string()
+                title="The live stream is up: changes show as they happen">
+                {move || if fleet.live.get() { " · live" } else { "" }}
+            </span>
             <button class="link" id="refresh" on:click=move |_| fleet.refresh() disabled=move || fleet.loading.get()>
                 {move || if fleet.loading.get() { "Refreshing…" } else { "Refresh" }}
             </button>

@@ -9,6 +9,7 @@ mod controllers;
 mod alerting;
 mod customers;
 mod harness;
+mod live;
 mod ops;
 
 use anyhow::{ensure, Context, Result};

@@ -33,10 +33,27 @@ pub fn CustomerPage() -> impl IntoView {
     let detail = RwSignal::new(None::<Result<CustomerDetail, ApiError>>);
     let reload = manage::Reload::provide();
     OpenWindows::provide();
+    // The header follows the live stream (or a 60 s timer while it is down); the cards keep what
+    // they show, so nothing the operator is doing there is thrown away.
+    let fresh = RwSignal::new(None::<CustomerDetail>);
+    crate::live::follow(RwSignal::new(false), move |message| {
+        let id = id_untracked(params);
+        if message.is_some_and(|m| m.customer_id.as_deref() != Some(id.as_str())) {
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(d) = api::get_customer(&id).await {
+                if id == id_untracked(params) {
+                    fresh.set(Some(d));
+                }
+            }
+        });
+    });
     Effect::new(move |_| {
         reload.track();
         let id = id.get();
         detail.set(None);
+        fresh.set(None);
         spawn_local(async move {
             let answer = api::get_customer(&id).await;
             // The operator may have moved on to another customer meanwhile.
@@ -56,7 +73,7 @@ pub fn CustomerPage() -> impl IntoView {
         }
         .into_any(),
         Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
-        Some(Ok(d)) => view! { <CustomerView detail=d id=id.get_untracked()/> }.into_any(),
+        Some(Ok(d)) => view! { <CustomerView detail=d id=id.get_untracked() fresh=fresh/> }.into_any(),
     }
 }
 
@@ -65,8 +82,12 @@ fn id_untracked(params: Memo<leptos_router::params::ParamsMap>) -> String {
 }
 
 #[component]
-fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
+fn CustomerView(detail: CustomerDetail, id: String, fresh: RwSignal<Option<CustomerDetail>>) -> impl IntoView {
     let s = detail.summary.clone();
+    let head = {
+        let loaded = (s.clone(), detail.generated_at);
+        move || fresh.with(|f| f.as_ref().map_or_else(|| loaded.clone(), |d| (d.summary.clone(), d.generated_at)))
+    };
     // The stored JSON as the controller sent it; fields this app does not know are ignored.
     // Read as leniently as the hub stored it, so one odd field does not hide the cards.
     let report: Option<ReportIn> = detail.report.as_ref().and_then(|r| ReportIn::read(r).ok()).map(|(r, _)| r);
@@ -75,14 +96,20 @@ fn CustomerView(detail: CustomerDetail, id: String) -> impl IntoView {
     view! {
         <nav class="crumbs"><a href="/">"Fleet"</a> " / " <span>{s.customer_id.clone()}</span></nav>
         <div class="page-head">
-            <h1 id="customer-title">
-                {title} " " <StatusBadge status=s.status/> " " <MaintenanceBadge customer_id=s.customer_id.clone()/>
+            <h1 id="customer-title">{title} " " {let head = head.clone(); move || view! { <StatusBadge status=head().0.status/> }}
+                " " <MaintenanceBadge customer_id=s.customer_id.clone()/>
             </h1>
-            <p class="muted">
-                {s.hostname.clone().unwrap_or_default()}
-                {s.controller_version.clone().map(|v| format!(" · controller {v}"))}
-                " · last report " {format::age_since(s.last_report_at, now)}
-                {s.last_report_at.map(|t| format!(" ({})", format::datetime(t)))}
+            <p class="muted" id="customer-head">
+                {move || {
+                    let (s, now) = head();
+                    format!(
+                        "{}{} · last report {}{}",
+                        s.hostname.clone().unwrap_or_default(),
+                        s.controller_version.clone().map(|v| format!(" · controller {v}")).unwrap_or_default(),
+                        format::age_since(s.last_report_at, now),
+                        s.last_report_at.map(|t| format!(" ({})", format::datetime(t))).unwrap_or_default(),
+                    )
+                }}
             </p>
         </div>
         <manage::BlockedBanner summary=s.clone()/>
