@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use hub_shared::audit::AuditAction;
 use hub_shared::config::{ConfigCreated, ConfigFields, ConfigStatus, CustomerConfig, RecoveryLockout};
+use hub_shared::controller::{ControllerAddress, ControllerUpdate, UpdateStatus};
 use hub_shared::credentials::{Credentials, SetCredentials};
 use hub_shared::infra::{InfraBackup, InfraBackupIn};
 use secrecy::ExposeSecret;
@@ -21,7 +22,9 @@ use crate::customer_secrets::{
 use crate::error::{AppError, Result};
 use crate::extract::ClientIp;
 use crate::state::AppState;
-use crate::store::{AttemptRow, AuditRecord, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow, StoreError};
+use crate::store::{
+    AttemptRow, AuditRecord, ConfigOverrides, ConfigRow, ConfigWrite, LatestRow, SecretsRow, StoreError, UpdateRow,
+};
 
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -95,7 +98,8 @@ fn lockout_of(attempts: Option<&AttemptRow>, address_lock: Option<i64>, now: i64
 /// What is known of a customer besides its config row, for its view.
 struct Extras<'a> {
     tokens_enc: Option<&'a str>,
-    has_reports: bool,
+    latest: Option<&'a LatestRow>,
+    update: Option<&'a UpdateRow>,
     infra_backups: u32,
     attempts: Option<&'a AttemptRow>,
     address_lock: Option<i64>,
@@ -107,10 +111,29 @@ fn view_of(state: &AppState, row: &ConfigRow, extras: Extras<'_>, now: i64) -> R
         fields: fields_of(state, row, extras.tokens_enc)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
-        has_reports: extras.has_reports,
+        has_reports: extras.latest.is_some(),
         infra_backups: extras.infra_backups,
         recovery_lockout: lockout_of(extras.attempts, extras.address_lock, now)?,
+        controller_address: ControllerAddress {
+            accepted: extras.latest.and_then(|l| l.accepted_controller_url.clone()),
+            pending: extras.latest.and_then(|l| l.pending_controller_url()).map(str::to_string),
+        },
+        controller_update: extras.update.map(|u| update_view(u, extras.latest, now)).transpose()?,
     })
+}
+
+/// A requested update as the customer page shows it: one still in progress in the store shows
+/// its arrival (or its passed deadline) at once, before the `controller_updates` job records it.
+fn update_view(update: &UpdateRow, latest: Option<&LatestRow>, now: i64) -> Result<ControllerUpdate> {
+    let mut view = update.read()?;
+    if view.status == UpdateStatus::Updating {
+        let (version, at) = (latest.and_then(|l| l.controller_version.as_deref()), latest.map(|l| l.received_at));
+        view.status = crate::controller::update_status_at(update, version, at, now);
+        if view.status == UpdateStatus::Arrived {
+            view.finished_at = at.and_then(chrono::DateTime::from_timestamp_millis);
+        }
+    }
+    Ok(view)
 }
 
 /// One config as the operator API shows it; 404 without one.
@@ -118,10 +141,11 @@ pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerCo
     let store = state.store();
     let subject = crate::store::customer_subject(customer_id);
     let now = now_ms();
-    let (row, secrets, reported, versions, attempts, address_locks) = tokio::try_join!(
+    let (row, secrets, latest, update, versions, attempts, address_locks) = tokio::try_join!(
         store.config(customer_id),
         store.config_secrets(customer_id),
-        store.has_reported(customer_id),
+        store.latest_row(customer_id),
+        store.controller_update(customer_id),
         store.infra_versions(customer_id),
         store.attempts(&subject),
         store.address_lockouts(now),
@@ -130,7 +154,8 @@ pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerCo
     let tokens = secrets.and_then(|s| s.infra_tokens_enc);
     let extras = Extras {
         tokens_enc: tokens.as_deref(),
-        has_reports: reported,
+        latest: latest.as_ref(),
+        update: update.as_ref(),
         infra_backups: versions.len() as u32,
         attempts: attempts.as_ref(),
         address_lock: address_locks.iter().find(|(id, _)| id == customer_id).map(|(_, until)| *until),
@@ -142,16 +167,18 @@ pub async fn load_view(state: &AppState, customer_id: &str) -> Result<CustomerCo
 pub async fn load_views(state: &AppState) -> Result<Vec<CustomerConfig>> {
     let store = state.store();
     let now = now_ms();
-    let (rows, tokens, latest, counts, attempts, address_locks) = tokio::try_join!(
+    let (rows, tokens, latest, updates, counts, attempts, address_locks) = tokio::try_join!(
         store.configs(),
         store.configs_with_tokens(),
         store.latest_reports(),
+        store.controller_updates(),
         store.infra_counts(),
         store.customer_attempts(),
         store.address_lockouts(now),
     )?;
     let tokens: HashMap<String, Option<String>> = tokens.into_iter().collect();
-    let reported: std::collections::HashSet<&str> = latest.iter().map(|l| l.customer_id.as_str()).collect();
+    let latest: HashMap<&str, &LatestRow> = latest.iter().map(|l| (l.customer_id.as_str(), l)).collect();
+    let updates: HashMap<&str, &UpdateRow> = updates.iter().map(|u| (u.customer_id.as_str(), u)).collect();
     let counts: HashMap<String, i64> = counts.into_iter().collect();
     let attempts: HashMap<String, AttemptRow> = attempts.into_iter().map(|a| (a.subject.clone(), a)).collect();
     let address_locks: HashMap<String, i64> = address_locks.into_iter().collect();
@@ -160,7 +187,8 @@ pub async fn load_views(state: &AppState) -> Result<Vec<CustomerConfig>> {
             let id = &row.customer_id;
             let extras = Extras {
                 tokens_enc: tokens.get(id).and_then(|t| t.as_deref()),
-                has_reports: reported.contains(id.as_str()),
+                latest: latest.get(id.as_str()).copied(),
+                update: updates.get(id.as_str()).copied(),
                 infra_backups: counts.get(id).copied().unwrap_or(0) as u32,
                 attempts: attempts.get(&crate::store::customer_subject(id)),
                 address_lock: address_locks.get(id).copied(),

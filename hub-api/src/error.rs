@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hub_shared::ApiError;
 
+use crate::controller::ControllerError;
 use crate::store::StoreError;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -37,10 +38,17 @@ pub enum AppError {
     RateLimited { message: String, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Something the hub called on the caller's behalf failed (a notification channel).
+    #[error("{0}")]
+    BadGateway(String),
     /// The store's answer: not found (404), a conflict or unique key (409), a corrupt row or
     /// the database failing (a logged 500).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A call to a customer's controller failed: 409 when the operator must act first (no or
+    /// an unaccepted address), 502 when the controller failed.
+    #[error(transparent)]
+    Controller(ControllerError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -62,6 +70,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Controller(e) => e.status(),
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => {
@@ -70,7 +80,7 @@ impl AppError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Invalid(..) => "invalid_field",
@@ -82,6 +92,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests(_) | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Controller(e) => e.code(),
+            AppError::BadGateway(_) => "bad_gateway",
             AppError::Store(StoreError::NotFound(_)) => "not_found",
             AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Store(StoreError::Corrupt { .. } | StoreError::Db(_)) | AppError::Internal(_) => "internal",
@@ -97,6 +109,16 @@ impl AppError {
             other => other.to_string(),
         };
         ApiError::new(self.code(), message)
+    }
+}
+
+/// A controller action's failure; the hub's own errors on the way keep their meaning.
+impl From<ControllerError> for AppError {
+    fn from(e: ControllerError) -> Self {
+        match e {
+            ControllerError::Hub(inner) => *inner,
+            other => AppError::Controller(other),
+        }
     }
 }
 

@@ -45,6 +45,7 @@ pub fn summarize(
         hostname: latest.and_then(|l| l.hostname.clone()),
         controller_version: latest.and_then(|l| l.controller_version.clone()),
         latest_version: None,
+        drift: None,
         controller_url: latest.and_then(|l| l.controller_url.clone()),
         last_report_at: latest.map(LatestRow::received_time).transpose()?,
         health,

@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         (name = "rollouts", description = "Staged rollouts of a controller version across the fleet"),
         (name = "auth", description = "Operator sign-in"),
         (name = "configs", description = "Customer configs the operator manages, their credentials, and the audit log"),
+        (name = "controllers", description = "Acting on a customer's controller: push, diff, pull, update, and accepting a changed controller address"),
         (name = "recovery", description = "Infra backups and disaster recovery with the retrieval password"),
         (name = "health", description = "Liveness, readiness and Prometheus metrics"),
         (name = "assets", description = "App logos and screenshots for controllers, and the operator's uploads"),

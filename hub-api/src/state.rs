@@ -8,6 +8,7 @@ use crate::assets::AssetManager;
 use crate::auth::limiter::SignInChecks;
 use crate::auth::{AuthState, SessionKeys};
 use crate::config::Config;
+use crate::controller::ControllerClient;
 use crate::crypto::{self, Cipher};
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
@@ -32,6 +33,7 @@ struct Inner {
     instance_id: String,
     assets: AssetManager,
     metrics: Metrics,
+    controllers: ControllerClient,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,6 +54,7 @@ impl AppState {
         let mut notifier = Notifier::from_config(&config)?;
         notifier.metrics = metrics.clone();
         let session_keys = SessionKeys::new(secret.as_bytes(), &config.raw.auth.password_hash);
+        let controllers = ControllerClient::new(config.controller_timeout)?;
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -67,6 +70,7 @@ impl AppState {
             instance_id: uuid::Uuid::new_v4().to_string(),
             assets,
             metrics,
+            controllers,
         })))
     }
 
@@ -129,6 +133,11 @@ impl AppState {
     /// The hub's Prometheus metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// The client of calls to customers' controllers (`controllers.timeout`).
+    pub fn controllers(&self) -> &ControllerClient {
+        &self.0.controllers
     }
 
     /// Whether this replica holds the scheduler lease (set by the scheduler on every tick).

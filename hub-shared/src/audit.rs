@@ -27,6 +27,18 @@ pub enum AuditAction {
     RetrievalFailed,
     /// Repeated failures raised an operator alert.
     RetrievalAlert,
+    /// The operator accepted a changed controller address (old and new in the summary).
+    AcceptControllerAddress,
+    /// The generated config was sent to the controller (or the attempt failed).
+    PushConfig,
+    /// The controller's live config was taken into the stored one.
+    PullConfig,
+    /// The hub's config was compared with the controller's live one.
+    ConfigDiff,
+    /// The controller was asked to update itself.
+    ControllerUpdate,
+    /// A test message through a notification channel (`POST /api/v1/notifications/test`).
+    TestNotification,
     RolloutStart,
     RolloutPause,
     RolloutResume,
@@ -36,7 +48,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -51,6 +63,12 @@ impl AuditAction {
         AuditAction::Retrieval,
         AuditAction::RetrievalFailed,
         AuditAction::RetrievalAlert,
+        AuditAction::AcceptControllerAddress,
+        AuditAction::PushConfig,
+        AuditAction::PullConfig,
+        AuditAction::ConfigDiff,
+        AuditAction::ControllerUpdate,
+        AuditAction::TestNotification,
         AuditAction::RolloutStart,
         AuditAction::RolloutPause,
         AuditAction::RolloutResume,
@@ -74,6 +92,12 @@ impl AuditAction {
             AuditAction::Retrieval => "retrieval",
             AuditAction::RetrievalFailed => "retrieval_failed",
             AuditAction::RetrievalAlert => "retrieval_alert",
+            AuditAction::AcceptControllerAddress => "accept_controller_address",
+            AuditAction::PushConfig => "push_config",
+            AuditAction::PullConfig => "pull_config",
+            AuditAction::ConfigDiff => "config_diff",
+            AuditAction::ControllerUpdate => "controller_update",
+            AuditAction::TestNotification => "test_notification",
             AuditAction::RolloutStart => "rollout_start",
             AuditAction::RolloutPause => "rollout_pause",
             AuditAction::RolloutResume => "rollout_resume",

@@ -270,6 +270,12 @@ pub struct CustomerConfig {
     /// The number of infra backups kept.
     pub infra_backups: u32,
     pub recovery_lockout: RecoveryLockout,
+    /// Where the hub calls the controller, and an address change waiting for the operator.
+    #[serde(default)]
+    pub controller_address: crate::controller::ControllerAddress,
+    /// The latest controller update the operator asked for.
+    #[serde(default)]
+    pub controller_update: Option<crate::controller::ControllerUpdate>,
 }
 
 /// `GET /api/v1/configs`.

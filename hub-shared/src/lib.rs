@@ -4,10 +4,13 @@
 //! This crate compiles for `wasm32-unknown-unknown`; it never depends on axum, sqlx or tokio.
 //! OpenAPI derives sit behind the off-by-default `openapi` feature.
 
+pub mod alert;
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod config_diff;
+pub mod controller;
 pub mod credentials;
 pub mod customer;
 pub mod error;
@@ -17,6 +20,7 @@ pub mod history;
 pub mod infra;
 pub mod job;
 pub mod lenient;
+pub mod maintenance;
 pub mod notification;
 pub mod page;
 pub mod report;

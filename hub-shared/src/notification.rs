@@ -21,7 +21,7 @@ pub struct PreferencesIn {
     pub customer_id: String,
     /// Where the customer's (Hungarian) emails go.
     pub email: String,
-    /// Event type names; any of the 29 types.
+    /// Event type names; any of the 31 types.
     #[serde(default)]
     pub enabled_events: Vec<String>,
     /// At most one email per event type per this many hours (1–168, default 6).
@@ -122,6 +122,9 @@ pub struct NotificationEntry {
     /// An event type name, or `legacy` for the relay.
     pub event_type: String,
     pub channel: Channel,
+    /// The configured channel (`notifications.channels`) it went to; empty for an email.
+    #[serde(default)]
+    pub channel_name: String,
     pub recipient: String,
     pub outcome: Outcome,
     pub reason: String,
@@ -134,6 +137,26 @@ pub struct NotificationEntry {
 pub struct NotificationPage {
     pub entries: Vec<NotificationEntry>,
     pub next_before: Option<i64>,
+}
+
+/// `POST /api/v1/notifications/test`: which configured channel to try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelTestIn {
+    /// A `name` of `notifications.channels`.
+    pub channel: String,
+}
+
+/// The test message went out through the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelTestResult {
+    pub channel: String,
+    /// `webhook`, `ntfy` or `smtp`.
+    pub kind: String,
+    /// The host it was posted to, or the addresses it was mailed to.
+    pub recipient: String,
+    pub outcome: Outcome,
 }
 
 /// `POST /api/v1/notify`: the original's legacy relay of a free-form message to the operator.

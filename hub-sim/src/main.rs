@@ -1,20 +1,13 @@
 //! `hub-sim`: a simulated fleet of felhom controllers against a hub (`run`), and the tools of
 //! `cargo xtask bench` (`load`, `bare-server`, `fill-db`, `spa-size`).
 
-mod controller;
-mod filldb;
-mod fleet;
-mod hub;
-mod load;
-mod node;
-mod original;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use hub_sim::{controller, filldb, fleet, hub, load, original};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -168,7 +161,7 @@ async fn run(
     let base = format!("http://{}", listener.local_addr()?);
     let now = chrono::Utc::now();
     let fleet = fleet::build(&opts, &base, now);
-    let app = controller::router(fleet.clone());
+    let app = controller::router(fleet.clone(), controller::known_versions());
     tokio::spawn(async move { axum::serve(listener, app).await });
     tracing::info!(nodes = opts.nodes, controller_side = %base, "hub-sim fleet ready");
     let keys = credentials.iter().filter_map(|(id, c)| Some((id.clone(), c.api_key.clone()?))).collect();

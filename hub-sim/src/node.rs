@@ -503,7 +503,8 @@ fn crossing(from: i64, to: i64, minute: i64) -> Option<i64> {
     (candidate > from && candidate <= to).then_some(candidate)
 }
 
-fn next_patch(version: &str) -> String {
+/// The next patch release after `version` (`1.8.4` when it is not `x.y.z`).
+pub fn next_patch(version: &str) -> String {
     let mut parts: Vec<u64> = version.split('.').filter_map(|p| p.parse().ok()).collect();
     if parts.len() != 3 {
         return "1.8.4".into();

@@ -19,8 +19,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::logging::LogFormat;
 
 pub use raw::{
-    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawConfig, RawDatabase, RawMetrics,
-    RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer, MIN_GLOBAL_KEY_LEN,
+    template_url, RawAlerting, RawApi, RawAssets, RawAuth, RawBackup, RawChannel, RawConfig, RawControllers,
+    RawDatabase, RawMetrics, RawNotifications, RawRegistry, RawRetention, RawScheduler, RawSecurity, RawServer,
+    MIN_GLOBAL_KEY_LEN,
 };
 
 /// SQLite's durability mode.
@@ -40,15 +41,26 @@ pub struct Config {
     pub sqlite_sync: SqliteSync,
     pub stale_threshold: Duration,
     pub staleness_interval: Duration,
+    /// `alerting.storm_window` and `alerting.reminder_interval` (zero: no reminders).
+    pub storm_window: Duration,
+    pub reminder_interval: Duration,
     pub timezone: Tz,
     pub prune_at: NaiveTime,
     pub check_interval: Duration,
     pub template_interval: Duration,
     pub lease_ttl: Duration,
     pub scheduler_tick: Duration,
+    /// `controllers.timeout`: the limit of one call to a controller.
+    pub controller_timeout: Duration,
+    /// `controllers.update_timeout`: how long a requested update may take to arrive.
+    pub update_timeout: Duration,
+    /// `controllers.drift_interval`: how often the drift check runs.
+    pub drift_interval: Duration,
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
+    /// `notifications.channels`, checked.
+    pub channels: Vec<crate::notify::channels::ChannelSpec>,
 }
 
 /// When and where the `self_backup` job writes, and how many files it keeps.
@@ -106,8 +118,31 @@ impl Config {
         if staleness_interval < Duration::from_secs(1) || staleness_interval > stale_threshold {
             bail!("invalid alerting.check_interval: must be between 1s and alerting.stale_threshold");
         }
+        let storm_window = parse_duration("alerting.storm_window", &raw.alerting.storm_window)?;
+        if storm_window < Duration::from_secs(60) || storm_window > Duration::from_secs(24 * 3600) {
+            bail!("invalid alerting.storm_window: must be between 1m and 24h");
+        }
+        if !(1..=100).contains(&raw.alerting.storm_percent) {
+            bail!("invalid alerting.storm_percent: must be 1–100");
+        }
+        let reminder_interval = parse_duration("alerting.reminder_interval", &raw.alerting.reminder_interval)?;
+        if !reminder_interval.is_zero() && reminder_interval < Duration::from_secs(600) {
+            bail!("invalid alerting.reminder_interval: must be 0 (never) or at least 10m");
+        }
         let check_interval = parse_duration("registry.check_interval", &raw.registry.check_interval)?;
         let template_interval = parse_duration("registry.template_interval", &raw.registry.template_interval)?;
+        let controller_timeout = parse_duration("controllers.timeout", &raw.controllers.timeout)?;
+        if controller_timeout.is_zero() || controller_timeout > Duration::from_secs(60) {
+            bail!("invalid controllers.timeout: must be above zero and at most 1m");
+        }
+        let update_timeout = parse_duration("controllers.update_timeout", &raw.controllers.update_timeout)?;
+        if update_timeout < Duration::from_secs(60) {
+            bail!("invalid controllers.update_timeout: must be at least 1m");
+        }
+        let drift_interval = parse_duration("controllers.drift_interval", &raw.controllers.drift_interval)?;
+        if drift_interval < Duration::from_secs(60) {
+            bail!("invalid controllers.drift_interval: must be at least 1m");
+        }
         let lease_ttl = parse_duration("scheduler.lease_ttl", &raw.scheduler.lease_ttl)?;
         let scheduler_tick = parse_duration("scheduler.tick", &raw.scheduler.tick)?;
         if scheduler_tick.is_zero() || scheduler_tick * 2 > lease_ttl {
@@ -138,6 +173,7 @@ impl Config {
         if !n.from_email.contains('@') {
             bail!("invalid notifications.from_email: expected an address (or `Name <address>`)");
         }
+        let channels = crate::notify::channels::ChannelSpec::parse_all(&n.channels)?;
         if !raw.registry.template_url.trim().is_empty() {
             template_url(&raw.registry)?;
         }
@@ -195,18 +231,24 @@ impl Config {
         let backup = backup_plan(&raw, database_url.expose_secret().starts_with("sqlite:"))?;
         Ok(Config {
             backup,
+            channels,
             data_dir: raw.server.data_dir.clone(),
             listen,
             database_url,
             sqlite_sync,
             stale_threshold,
             staleness_interval,
+            storm_window,
+            reminder_interval,
             timezone,
             prune_at,
             check_interval,
             template_interval,
             lease_ttl,
             scheduler_tick,
+            controller_timeout,
+            update_timeout,
+            drift_interval,
             log_format,
             raw,
         })
@@ -291,12 +333,31 @@ mod tests {
     }
 
     #[test]
+    fn alerting_keys_are_checked() {
+        let c = with(&[]).unwrap();
+        assert_eq!((c.storm_window, c.reminder_interval), (Duration::from_secs(300), Duration::from_secs(86400)));
+        assert_eq!((c.raw.alerting.storm_percent, c.raw.alerting.flapping_changes), (20, 4));
+        assert!(with(&[("alerting.reminder_interval", "0")]).unwrap().reminder_interval.is_zero());
+        for (key, value) in
+            [("alerting.reminder_interval", "1m"), ("alerting.storm_window", "10s"), ("alerting.storm_window", "soon")]
+        {
+            let e = with(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+        let f = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Serialized::default("server.listen", "127.0.0.1:0"))
+            .merge(Serialized::default("alerting.storm_percent", 0));
+        assert!(Config::from_figment(f).unwrap_err().to_string().contains("alerting.storm_percent"));
+    }
+
+    #[test]
     fn defaults_are_valid() {
         let c = with(&[]).unwrap();
         assert_eq!(c.stale_threshold, Duration::from_secs(1800));
         assert_eq!(c.timezone, chrono_tz::Europe::Budapest);
         assert_eq!(c.database_url.expose_secret(), "sqlite:///data/hub.db");
         assert_eq!(c.sqlite_sync, SqliteSync::Full);
+        assert_eq!((c.controller_timeout, c.update_timeout), (Duration::from_secs(10), Duration::from_secs(1800)));
     }
 
     #[test]
@@ -311,6 +372,8 @@ mod tests {
             ("server.log_format", "xml"),
             ("metrics.token", "short-metrics-token"),
             ("backup.schedule", "whenever"),
+            ("controllers.timeout", "2m"),
+            ("controllers.update_timeout", "10s"),
             ("auth.password_hash", "plain"),
             ("notifications.resend_base_url", "api.resend.com"),
             ("notifications.operator_email", "ops at felhom"),
@@ -377,6 +440,24 @@ mod tests {
         assert!(err(&[url("not a url")]).is_some());
         let allowed = [url("http://127.0.0.1:9/c.yaml"), ("registry.template_allow_http", "true".into())];
         assert_eq!(err(&allowed), None);
+    }
+
+    #[test]
+    fn channels_are_checked_at_start_up_and_their_secrets_hidden() {
+        let yaml = |secret: &str| {
+            format!(
+                "server:\n  listen: 127.0.0.1:0\nnotifications:\n  channels:\n    - name: ops-hook\n      kind: webhook\n      \
+                 url: https://hooks.example/x\n      secret: {secret}\n      severities: [warning, error]\n"
+            )
+        };
+        let c = Config::from_yaml_and_env(&yaml("whsec-long-enough-0123456789")).unwrap();
+        assert_eq!(c.channels.len(), 1);
+        assert!(!format!("{c:?}").contains("whsec-long"), "the secret is not shown");
+        let err = Config::from_yaml_and_env(&yaml("short-secret")).unwrap_err().to_string();
+        assert!(err.contains("notifications.channels[0] (\"ops-hook\").secret"), "{err}");
+        assert!(!err.contains("short-secret"), "{err}");
+        let err = Config::from_yaml_and_env(&yaml("x").replace("kind: webhook", "kind: webhook\n      colour: red"));
+        assert!(err.unwrap_err().to_string().contains("colour"));
     }
 
     #[test]

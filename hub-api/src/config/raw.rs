@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub scheduler: RawScheduler,
     pub metrics: RawMetrics,
     pub backup: RawBackup,
+    pub controllers: RawControllers,
 }
 
 /// The scheduled `self_backup` job (SQLite only): off while `schedule` is empty.
@@ -122,6 +123,41 @@ pub struct RawNotifications {
     pub from_email: String,
     pub operator_email: String,
     pub operator_enabled: bool,
+    /// Channels besides email (webhook, ntfy, smtp) that get the operator's alerts.
+    pub channels: Vec<RawChannel>,
+}
+
+/// One entry of `notifications.channels`, as written: the fields of every kind side by side,
+/// checked against its `kind` at start-up (see `notify::channels::ChannelSpec`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawChannel {
+    /// Names the channel in the notification log and in `POST /api/v1/notifications/test`.
+    pub name: String,
+    /// `webhook`, `ntfy` or `smtp`.
+    pub kind: String,
+    /// The severities it gets (`info`, `warning`, `error`); empty: all.
+    pub severities: Vec<String>,
+    /// The event types it gets; empty: all (and the legacy relay).
+    pub types: Vec<String>,
+    /// webhook: where the JSON goes; ntfy: the topic URL.
+    pub url: String,
+    /// webhook: the key of the `X-Felhom-Signature` HMAC.
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub secret: SecretString,
+    /// ntfy: the access token sent as Bearer (optional).
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub token: SecretString,
+    /// smtp: the server, its port (default by `tls`), and `starttls` (default), `tls` or `none`.
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: String,
+    pub user: String,
+    #[serde(serialize_with = "ser_secret", deserialize_with = "de_secret")]
+    pub password: SecretString,
+    /// smtp: the sender and the recipients.
+    pub from: String,
+    pub to: Vec<String>,
 }
 
 impl Default for RawNotifications {
@@ -132,6 +168,7 @@ impl Default for RawNotifications {
             from_email: "monitoring@felhom.eu".into(),
             operator_email: String::new(),
             operator_enabled: true,
+            channels: Vec::new(),
         }
     }
 }
@@ -155,11 +192,46 @@ pub struct RawAlerting {
     pub stale_threshold: String,
     /// How often the staleness checker (the dead man's switch) looks at every node.
     pub check_interval: String,
+    /// A storm: more than this percentage of the reporting nodes went silent within
+    /// `storm_window` (one `fleet_outage` alert to the operator, per-node emails held).
+    pub storm_percent: u32,
+    pub storm_window: String,
+    /// How often an open, unacknowledged alert is repeated to the operator; `0`: never.
+    pub reminder_interval: String,
+    /// A node whose status changes more than this many times in an hour is flapping: one
+    /// `node_flapping` notice instead of an email per change; `0`: never.
+    pub flapping_changes: u32,
 }
 
 impl Default for RawAlerting {
     fn default() -> Self {
-        Self { stale_threshold: "30m".into(), check_interval: "60s".into() }
+        Self {
+            stale_threshold: "30m".into(),
+            check_interval: "60s".into(),
+            storm_percent: 20,
+            storm_window: "5m".into(),
+            reminder_interval: "24h".into(),
+            flapping_changes: 4,
+        }
+    }
+}
+
+/// The hub's calls to controllers (push, pull, diff, update).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawControllers {
+    /// The limit of one call to a controller, from connecting to the answer's last byte.
+    pub timeout: String,
+    /// How long after an update request a report with the new version may take before the
+    /// update counts as not arrived (`controller_update_failed`).
+    pub update_timeout: String,
+    /// How often the drift check diffs every managed node's live config against the hub's.
+    pub drift_interval: String,
+}
+
+impl Default for RawControllers {
+    fn default() -> Self {
+        Self { timeout: "10s".into(), update_timeout: "30m".into(), drift_interval: "1h".into() }
     }
 }
 
@@ -294,6 +366,7 @@ impl Default for RawConfig {
             scheduler: RawScheduler::default(),
             metrics: RawMetrics::default(),
             backup: RawBackup::default(),
+            controllers: RawControllers::default(),
         }
     }
 }

@@ -3,14 +3,18 @@
 //! time: a replica must hold the leader lease to start runs, and each run is claimed by its due
 //! time in the database, so no due time is ever run twice, even across a leader change.
 
+pub mod alert_reminders;
 pub mod backup_deadline;
+pub mod controller_updates;
+mod drift_check;
 pub mod prune;
 pub mod registry_watch;
 mod rollout_step;
-mod schedule;
+pub(crate) mod schedule;
 pub mod self_backup;
 mod session_cleanup;
 pub mod staleness;
+mod storm;
 mod template_refresh;
 
 use std::collections::HashMap;
@@ -20,7 +24,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+pub use alert_reminders::AlertReminders;
 pub use backup_deadline::BackupDeadline;
+pub use controller_updates::ControllerUpdates;
+pub use drift_check::DriftCheck;
 pub use prune::Prune;
 pub use registry_watch::RegistryWatch;
 pub use rollout_step::RolloutStep;
@@ -57,8 +64,11 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(Prune),
         Arc::new(TemplateRefresh),
         Arc::new(SelfBackup),
+        Arc::new(ControllerUpdates),
         Arc::new(RegistryWatch),
+        Arc::new(AlertReminders),
         Arc::new(RolloutStep::default()),
+        Arc::new(DriftCheck),
     ]
 }
 

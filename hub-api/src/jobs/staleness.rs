@@ -3,14 +3,17 @@
 //! `node_recovered` (info) when reports come again. The state (ok, stale, down) is stored, and a
 //! transition writes state and event in one transaction, so no event repeats, after a restart or
 //! a leader change either. Blocked, monitoring-disabled and never-reported customers are skipped.
+//! Before the node events are stored, the storm is checked (`storm.rs`); after a change, a node
+//! that starts flapping gets its one `node_flapping` notice.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
 
-use super::{Job, Schedule};
+use super::{storm, Job, Schedule};
+use crate::notify::quiet;
 use crate::state::AppState;
-use crate::store::NewEvent;
+use crate::store::{NewEvent, NodeCandidate};
 
 pub struct Staleness;
 
@@ -31,7 +34,7 @@ impl NodeState {
         }
     }
 
-    fn parse(s: Option<&str>) -> NodeState {
+    pub fn parse(s: Option<&str>) -> NodeState {
         match s {
             Some("stale") => NodeState::Stale,
             Some("down") => NodeState::Down,
@@ -75,15 +78,18 @@ impl Job for Staleness {
     async fn run_once(&self, state: &AppState, now: DateTime<Utc>) -> anyhow::Result<String> {
         let now_ms = now.timestamp_millis();
         let stale_ms = state.config().stale_ms();
+        let candidates: Vec<NodeCandidate> =
+            state.store().node_candidates().await?.into_iter().filter(|c| !c.unwatched()).collect();
+        let moves: Vec<(NodeState, NodeState)> = candidates
+            .iter()
+            .map(|c| (NodeState::parse(c.state.as_deref()), NodeState::for_age(now_ms - c.received_at, stale_ms)))
+            .collect();
+        // The storm is decided before the node events are stored, so the dispatcher holds them.
+        let storm = storm::check(state, &candidates, &moves, now).await?;
         let mut events = 0;
-        for c in state.store().node_candidates().await? {
-            if c.unwatched() {
-                continue;
-            }
-            let from = NodeState::parse(c.state.as_deref());
-            let age = now_ms - c.received_at;
-            let to = NodeState::for_age(age, stale_ms);
+        for (c, &(from, to)) in candidates.iter().zip(&moves) {
             let Some((event_type, severity)) = transition(from, to) else { continue };
+            let age = now_ms - c.received_at;
             let minutes = age.max(0) / 60_000;
             let message = match to {
                 NodeState::Ok => "the node reports again".to_string(),
@@ -106,15 +112,44 @@ impl Job for Staleness {
                 received_at: now_ms,
             };
             let stored = c.state.as_deref();
-            if state.store().transition_node(&c.customer_id, stored, to.as_str(), now_ms, &event).await?.is_some() {
+            let moved =
+                state.store().transition_node(&c.customer_id, stored, to.as_str(), now_ms, c.received_at, &event);
+            if moved.await?.is_some() {
                 events += 1;
+                events += flapping_notice(state, &c.customer_id, now).await?;
             }
         }
-        if events > 0 {
+        if events > 0 || storm.is_some() {
             state.notifier().wake();
         }
-        Ok(format!("{events} transitions"))
+        let storm = storm.map_or(String::new(), |s| format!("; {s}"));
+        Ok(format!("{events} transitions{storm}"))
     }
+}
+
+/// After a status change at `now`: the one `node_flapping` notice when this change is the one
+/// that makes the node flap (`alerting.flapping_changes` exceeded within the hour). Returns how
+/// many events it stored.
+async fn flapping_notice(state: &AppState, customer_id: &str, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let limit = state.config().raw.alerting.flapping_changes;
+    let now_ms = now.timestamp_millis();
+    let since = (now - quiet::FLAPPING_PERIOD).timestamp_millis();
+    let changes = state.store().count_events_between(customer_id, &quiet::STATUS_CHANGES, since, now_ms).await?;
+    if !quiet::starts_flapping(changes, limit) {
+        return Ok(0);
+    }
+    let event = NewEvent {
+        customer_id: customer_id.to_string(),
+        event_type: EventType::NodeFlapping,
+        severity: Severity::Warning,
+        message: format!("{changes} status changes within an hour"),
+        details_json: serde_json::json!({ "changes": changes, "limit": limit }).to_string(),
+        source: hub_shared::event::HUB_SOURCE.into(),
+        occurred_at: now_ms,
+        received_at: now_ms,
+    };
+    state.store().insert_event(&event).await?;
+    Ok(1)
 }
 
 #[cfg(test)]

@@ -4,10 +4,14 @@
 //! by the pure rules in [`rules`], and sends and logs every decision through [`deliver`].
 //! Nothing here needs the whole `AppState`: the store and the [`Notifier`] are enough.
 
+pub mod channels;
 pub mod deliver;
+pub mod hold;
+pub mod quiet;
 pub mod resend;
 pub mod rules;
 pub mod templates;
+pub mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +38,7 @@ pub struct Settings {
     pub timezone: chrono_tz::Tz,
     /// The hub's address, linked from emails.
     pub hub_url: String,
+    pub alerting: hold::AlertingSettings,
 }
 
 /// The email client, its settings, and the bell that wakes this replica's dispatcher.
@@ -46,6 +51,8 @@ pub struct Notifier {
     pub relay_slots: Arc<tokio::sync::Semaphore>,
     /// Counts events and notification decisions; the hub's own (see `AppState::new`).
     pub metrics: crate::metrics::Metrics,
+    /// The channels besides email (`notifications.channels`).
+    pub channels: Arc<Vec<channels::Channel>>,
 }
 
 /// Legacy relays delivered at once per replica.
@@ -58,8 +65,10 @@ impl Notifier {
             operator: rules::OperatorChannel { enabled: n.operator_enabled, email: n.operator_email.clone() },
             timezone: config.timezone,
             hub_url: config.raw.server.public_url.clone(),
+            alerting: hold::AlertingSettings::from_config(config),
         };
-        Ok(Notifier::new(EmailClient::from_config(n)?, settings))
+        let built = config.channels.iter().cloned().map(channels::Channel::build).collect::<anyhow::Result<_>>()?;
+        Ok(Notifier::new(EmailClient::from_config(n)?, settings).with_channels(built))
     }
 
     pub fn new(email: EmailClient, settings: Settings) -> Notifier {
@@ -69,7 +78,18 @@ impl Notifier {
             wake: Arc::new(Notify::new()),
             relay_slots: Arc::new(tokio::sync::Semaphore::new(RELAY_SLOTS)),
             metrics: crate::metrics::Metrics::new(),
+            channels: Arc::new(Vec::new()),
         }
+    }
+
+    pub fn with_channels(mut self, channels: Vec<channels::Channel>) -> Notifier {
+        self.channels = Arc::new(channels);
+        self
+    }
+
+    /// The configured channel named `name`.
+    pub fn channel(&self, name: &str) -> Option<&channels::Channel> {
+        self.channels.iter().find(|c| c.spec.name == name)
     }
 
     /// Tells the dispatcher that an event was stored (it also polls, for other replicas).
@@ -126,7 +146,7 @@ pub async fn dispatch_pending(store: &Store, notifier: &Notifier, now: DateTime<
                     continue;
                 }
             };
-            match deliver::dispatch_event(store, notifier, &event, now).await {
+            match hold::dispatch(store, notifier, &event, now).await {
                 Ok(()) => {
                     store.mark_notified(event.id, now_ms).await?;
                     notifier.metrics.event(event.event_type, event.severity);

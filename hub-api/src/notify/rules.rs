@@ -4,7 +4,9 @@
 //! - customer: in Hungarian, to the address of the customer's preferences, for the types the
 //!   customer enabled; at most one per customer and type per `cooldown_hours`;
 //! - the legacy relay: to the operator like a warning, at most one per customer per minute;
-//! - a blocked customer gets nothing (its events are still stored).
+//! - a blocked customer gets nothing (its events are still stored);
+//! - a held event (see [`quiet`](super::quiet)) goes to nobody, logged with why;
+//! - a reminder of an open alert goes to the operator, with no cooldown.
 //!
 //! Cooldowns are measured from the last email sent, as the notification log says (`deliver`
 //! reads it), so they hold across restarts and replicas. A cooldown has passed exactly when it
@@ -14,6 +16,7 @@ use chrono::{DateTime, Utc};
 use hub_shared::event::{EventType, Severity};
 use hub_shared::notification::{Channel, Preferences};
 
+use super::quiet::Quiet;
 use super::templates::Lang;
 
 /// The operator's cooldown per customer and event type.
@@ -37,6 +40,7 @@ pub enum Reason {
     Disabled,
     NoAddress,
     Cooldown,
+    Held(Quiet),
 }
 
 impl Reason {
@@ -47,6 +51,7 @@ impl Reason {
             Reason::Disabled => "disabled",
             Reason::NoAddress => "no_address",
             Reason::Cooldown => "cooldown",
+            Reason::Held(quiet) => quiet.as_str(),
         }
     }
 }
@@ -73,10 +78,12 @@ pub struct EventFacts<'a> {
     pub blocked: bool,
     pub preferences: Option<&'a Preferences>,
     pub last_sent: LastSent,
+    /// Why the event is held, if it is.
+    pub quiet: Option<Quiet>,
 }
 
 /// The decisions about one stored event at `now`: the operator's (warnings and errors only),
-/// then the customer's.
+/// then the customer's; a held event is a skip on both.
 pub fn decide_event(
     facts: &EventFacts<'_>,
     operator: &OperatorChannel,
@@ -88,7 +95,17 @@ pub fn decide_event(
         decisions.push((Channel::Operator, decision));
     }
     decisions.push((Channel::Customer, to_customer(facts, now)));
+    if let Some(quiet) = facts.quiet {
+        for (_, decision) in &mut decisions {
+            *decision = skip("", Reason::Held(quiet));
+        }
+    }
     decisions
+}
+
+/// The decision about a reminder of an open alert of a customer: to the operator, no cooldown.
+pub fn decide_reminder(blocked: bool, operator: &OperatorChannel) -> Decision {
+    to_operator(blocked, operator, 0, None, DateTime::<Utc>::MIN_UTC)
 }
 
 /// The decision about a legacy relay of a customer at `now`, given its last relay sent.
@@ -187,6 +204,7 @@ mod tests {
             blocked: false,
             preferences,
             last_sent: LastSent::default(),
+            quiet: None,
         }
     }
 
@@ -304,6 +322,25 @@ mod tests {
         let mut f = facts(Severity::Error, None);
         f.last_sent.operator = ago(-5_000);
         assert_eq!(operator_of(&f, &operator()), Some(skip(OPERATOR, Reason::Cooldown)));
+    }
+
+    #[test]
+    fn a_held_event_goes_to_nobody_and_says_why() {
+        let p = prefs(&[EventType::BackupFailed], 6);
+        let mut f = facts(Severity::Error, Some(&p));
+        f.quiet = Some(Quiet::Maintenance);
+        let held = skip("", Reason::Held(Quiet::Maintenance));
+        assert_eq!(
+            decide_event(&f, &operator(), now()),
+            vec![(Channel::Operator, held.clone()), (Channel::Customer, held)]
+        );
+        assert_eq!(Reason::Held(Quiet::Storm).as_str(), "storm");
+    }
+
+    #[test]
+    fn a_reminder_goes_to_the_operator_without_a_cooldown() {
+        assert_eq!(decide_reminder(false, &operator()), send(OPERATOR, Lang::En));
+        assert_eq!(decide_reminder(true, &operator()), skip("", Reason::Blocked));
     }
 
     #[test]

@@ -30,8 +30,6 @@ use machine::NodeFacts;
 
 /// The longest `wait` and `update_timeout`.
 const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
-/// A node's time to report the new version when the request names none.
-pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What the operator may do to a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +92,7 @@ pub async fn start(state: &AppState, req: &StartRollout, ip: &ClientIp, now: i64
     let wait = duration("wait", &req.wait)?;
     let update_timeout = match &req.update_timeout {
         Some(text) => duration("update_timeout", text)?,
-        None => DEFAULT_UPDATE_TIMEOUT,
+        None => state.config().update_timeout,
     };
     if update_timeout < Duration::from_secs(60) {
         return Err(AppError::invalid("update_timeout", "update_timeout must be at least 1m"));

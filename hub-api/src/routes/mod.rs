@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod config_actions;
 pub mod configs;
+pub mod controllers;
 pub mod customers;
 pub mod events;
 pub mod fleet;

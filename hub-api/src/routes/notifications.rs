@@ -1,21 +1,26 @@
 //! Notification preferences (set by the controller), the notification log (read by the
-//! operator) and the legacy relay `POST /api/v1/notify`.
+//! operator), a test message through a configured channel, and the legacy relay
+//! `POST /api/v1/notify`.
 
 use axum::extract::State;
 use axum::Json;
-use hub_shared::notification::{NotificationPage, NotifyAccepted, NotifyIn, Preferences, PreferencesIn};
+use hub_shared::audit::AuditAction;
+use hub_shared::notification::{
+    ChannelTestIn, ChannelTestResult, NotificationPage, NotifyAccepted, NotifyIn, Outcome, Preferences, PreferencesIn,
+};
 use hub_shared::page::{next_before, PageQuery};
 use hub_shared::ApiError;
 
 use crate::auth::Caller;
 use crate::error::{AppError, Result};
-use crate::extract::{page_limit, ApiJson, ApiQuery, CustomerId};
+use crate::extract::{page_limit, ApiJson, ApiQuery, ClientIp, CustomerId};
 use crate::notify::deliver::relay_legacy;
 use crate::state::AppState;
+use crate::store::AuditRecord;
 
 /// Set a customer's email preferences.
 ///
-/// Replaces what was stored. `enabled_events` may name any of the 29 types.
+/// Replaces what was stored. `enabled_events` may name any of the 31 types.
 #[utoipa::path(
     post, path = "/api/v1/preferences", tag = "notifications",
     request_body = PreferencesIn,
@@ -151,4 +156,60 @@ pub async fn post_notify(
         }
     });
     Ok(Json(NotifyAccepted { ok: true }))
+}
+
+/// Send a test message through a configured channel.
+///
+/// The channel is named as in `notifications.channels`; the answer says whether the message
+/// went out. Audited.
+#[utoipa::path(
+    post, path = "/api/v1/notifications/test", tag = "notifications",
+    request_body = ChannelTestIn,
+    security(("operator_session" = [])),
+    responses(
+        (status = 200, description = "Sent", body = ChannelTestResult),
+        (status = 400, description = "Malformed JSON", body = ApiError),
+        (status = 403, description = "Not the operator, or no CSRF token", body = ApiError),
+        (status = 404, description = "No channel of that name", body = ApiError),
+        (status = 415, description = "Not JSON", body = ApiError),
+        (status = 422, description = "`channel` is missing", body = ApiError),
+        (status = 502, description = "The channel did not take the message; `message` says why", body = ApiError),
+    )
+)]
+pub async fn test_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    ip: ClientIp,
+    body: ApiJson<ChannelTestIn>,
+) -> Result<Json<ChannelTestResult>> {
+    caller.require_operator()?;
+    let name = body.value.channel;
+    let channel = state
+        .notifier()
+        .channel(&name)
+        .ok_or_else(|| AppError::NotFound(format!("no notification channel named {name:?}")))?;
+    let now = chrono::Utc::now();
+    let alert = crate::notify::channels::test_alert(&state.notifier().settings.hub_url, now);
+    let sent = channel.send(&alert).await;
+    let kind = channel.spec.kind_name();
+    let summary = match &sent {
+        Ok(()) => format!("test message through channel {name} ({kind}): sent"),
+        Err(e) => format!("test message through channel {name} ({kind}): failed: {e}"),
+    };
+    let record = AuditRecord {
+        at: now.timestamp_millis(),
+        actor: "operator",
+        action: AuditAction::TestNotification.as_str(),
+        customer_id: None,
+        summary,
+        client_ip: Some(ip.0.to_string()),
+    };
+    state.store().audit(&record).await?;
+    sent.map_err(|e| AppError::BadGateway(format!("channel {name:?} ({kind}) failed: {e}")))?;
+    Ok(Json(ChannelTestResult {
+        channel: name,
+        kind: kind.to_string(),
+        recipient: channel.recipient(),
+        outcome: Outcome::Sent,
+    }))
 }

@@ -33,6 +33,8 @@ pub struct EventRow {
     pub source: String,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
+    /// Why nobody was told (maintenance, suppressed, storm, flapping); `None` otherwise.
+    pub held: Option<String>,
 }
 
 /// The columns of `events` as the database holds them.
@@ -47,6 +49,7 @@ struct StoredEvent {
     source: String,
     occurred_at: i64,
     received_at: i64,
+    held: Option<String>,
 }
 
 impl StoredEvent {
@@ -62,12 +65,13 @@ impl StoredEvent {
             message: self.message,
             details_json: self.details_json,
             source: self.source,
+            held: self.held,
         })
     }
 }
 
 const EVENT_COLUMNS: &str =
-    "id, customer_id, event_type, severity, message, details_json, source, occurred_at, received_at";
+    "id, customer_id, event_type, severity, message, details_json, source, occurred_at, received_at, held";
 
 /// Which events to read: all filters are optional; `before` is an id cursor.
 #[derive(Debug, Clone, Default)]
@@ -196,6 +200,42 @@ impl Store {
         .await?;
         claimed.sort_by_key(|e| e.id);
         Ok(claimed.into_iter().map(StoredEvent::read).collect())
+    }
+
+    /// One event by id.
+    pub async fn event(&self, id: i64) -> Result<Option<EventRow>> {
+        let row: Option<StoredEvent> = sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(StoredEvent::read).transpose()
+    }
+
+    /// How many events of `types` `customer_id` has that occurred in `since..=until`.
+    pub async fn count_events_between(
+        &self,
+        customer_id: &str,
+        types: &[EventType],
+        since: i64,
+        until: i64,
+    ) -> Result<i64> {
+        let marks: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
+        let sql = format!(
+            "SELECT COUNT(*) FROM events WHERE customer_id = $1 AND occurred_at >= $2 AND occurred_at <= $3 \
+             AND event_type IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64,)>(&sql).bind(customer_id).bind(since).bind(until);
+        for t in types {
+            query = query.bind(t.as_str());
+        }
+        Ok(query.fetch_one(&self.pool).await?.0)
+    }
+
+    /// Records why nobody was told about the event (`None`: the usual rules applied).
+    pub async fn set_held(&self, id: i64, held: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE events SET held = $2 WHERE id = $1").bind(id).bind(held).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Every decision about the event is logged: it is never dispatched again.

@@ -2,12 +2,16 @@
 //! placeholders that both accept). Timestamps are Unix milliseconds, JSON is text; conversions
 //! happen here, at the store's edge. One file per table group.
 
+mod alerts;
 mod audit;
 mod configs;
+mod controllers;
+mod drift;
 mod error;
 mod events;
 mod infra;
 mod jobs;
+mod maintenance;
 mod node_states;
 mod notifications;
 mod prune;
@@ -29,14 +33,18 @@ use secrecy::ExposeSecret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::{AlertRow, NewAlert};
 pub use audit::{AuditRecord, AuditRow};
 pub use configs::{no_config, ConfigOverrides, ConfigRow, ConfigWrite, SecretsRow};
+pub use controllers::UpdateRow;
+pub use drift::DriftRow;
 pub(crate) use error::RowKey;
 pub use error::{Result, StoreError};
 pub use events::{EventFilter, EventRow, NewEvent, SeverityCounts};
 pub use infra::{InfraBackupRow, InfraVersionRow};
 pub use jobs::JobRunRow;
-pub use node_states::NodeCandidate;
+pub use maintenance::WindowRow;
+pub use node_states::{NodeCandidate, NodeGap};
 pub use notifications::NewLogEntry;
 pub use recovery::{customer_subject, ip_subject, AttemptRow, FailureCount, LockSchedule};
 pub(crate) use reports::insert_report;

@@ -17,6 +17,17 @@ pub struct NodeCandidate {
     pub status: Option<ConfigStatus>,
     /// The stored state; `None` before the first transition (counts as `ok`).
     pub state: Option<String>,
+    /// The last report before it last went silent (see [`NodeGap`]).
+    pub silent_since: Option<i64>,
+}
+
+/// A node's stored state with its last silent gap: from its last report before it went stale
+/// (`silent_since`) to when it reported again (`recovered_at`, `None` while still silent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeGap {
+    pub state: String,
+    pub silent_since: Option<i64>,
+    pub recovered_at: Option<i64>,
 }
 
 impl NodeCandidate {
@@ -33,6 +44,7 @@ struct StoredCandidate {
     monitoring_enabled: i64,
     status: Option<String>,
     state: Option<String>,
+    silent_since: Option<i64>,
 }
 
 impl Store {
@@ -41,7 +53,7 @@ impl Store {
     /// taken for an active one.
     pub async fn node_candidates(&self) -> Result<Vec<NodeCandidate>> {
         let rows: Vec<StoredCandidate> = sqlx::query_as(
-            "SELECT r.customer_id, r.received_at, r.monitoring_enabled, c.status, s.state \
+            "SELECT r.customer_id, r.received_at, r.monitoring_enabled, c.status, s.state, s.silent_since \
              FROM report_latest r \
              LEFT JOIN customer_configs c ON c.customer_id = r.customer_id \
              LEFT JOIN node_states s ON s.customer_id = r.customer_id \
@@ -58,20 +70,33 @@ impl Store {
                     received_at: r.received_at,
                     monitoring_enabled: r.monitoring_enabled,
                     state: r.state,
+                    silent_since: r.silent_since,
                 })
             })
             .collect()
     }
 
+    /// The stored state and last gap of `customer_id`; `None` before its first transition.
+    pub async fn node_gap(&self, customer_id: &str) -> Result<Option<NodeGap>> {
+        let row: Option<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT state, silent_since, recovered_at FROM node_states WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(state, silent_since, recovered_at)| NodeGap { state, silent_since, recovered_at }))
+    }
+
     /// Moves `customer_id` from state `from` (`None`: no row yet) to `to` and stores `event`, in
-    /// one transaction. Returns the event's id, or `None` when the state was not `from` any more
-    /// (another run got there first): then nothing is written.
+    /// one transaction. Leaving `ok` starts a gap at `last_report` (the node's last report);
+    /// coming back to `ok` ends it at `now`. Returns the event's id, or `None` when the state
+    /// was not `from` any more (another run got there first): then nothing is written.
     pub async fn transition_node(
         &self,
         customer_id: &str,
         from: Option<&str>,
         to: &str,
         now: i64,
+        last_report: i64,
         event: &NewEvent,
     ) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
@@ -100,6 +125,17 @@ impl Store {
         if changed.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(None);
+        }
+        let gap = if to == "ok" {
+            "UPDATE node_states SET recovered_at = $2 WHERE customer_id = $1"
+        } else if from.is_none_or(|f| f == "ok") {
+            "UPDATE node_states SET silent_since = $2, recovered_at = NULL WHERE customer_id = $1"
+        } else {
+            ""
+        };
+        if !gap.is_empty() {
+            let at = if to == "ok" { now } else { last_report };
+            sqlx::query(gap).bind(customer_id).bind(at).execute(&mut *tx).await?;
         }
         let id = insert_event(&mut tx, event).await?;
         tx.commit().await?;

@@ -49,6 +49,7 @@ struct StoredLogEntry {
     outcome: String,
     reason: String,
     created_at: i64,
+    channel_name: String,
 }
 
 impl StoredLogEntry {
@@ -64,6 +65,7 @@ impl StoredLogEntry {
             event_type: self.event_type,
             recipient: self.recipient,
             reason: self.reason,
+            channel_name: self.channel_name,
         })
     }
 }
@@ -76,13 +78,16 @@ pub struct NewLogEntry<'a> {
     /// An event type name, or `legacy` for the relay.
     pub event_type: &'a str,
     pub channel: Channel,
+    /// The configured channel (`notifications.channels`) it went to; empty for an email.
+    pub channel_name: &'a str,
     pub recipient: &'a str,
     pub outcome: Outcome,
     pub reason: &'a str,
     pub created_at: i64,
 }
 
-const LOG_COLUMNS: &str = "id, customer_id, event_id, event_type, channel, recipient, outcome, reason, created_at";
+const LOG_COLUMNS: &str =
+    "id, customer_id, event_id, event_type, channel, recipient, outcome, reason, created_at, channel_name";
 
 impl Store {
     pub async fn upsert_preferences(&self, p: &Preferences) -> Result<()> {
@@ -118,7 +123,7 @@ impl Store {
     pub async fn log_notification(&self, e: &NewLogEntry<'_>) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO notification_log (customer_id, event_id, event_type, channel, recipient, outcome, reason, \
-                created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                created_at, channel_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(e.customer_id)
         .bind(e.event_id)
@@ -128,6 +133,7 @@ impl Store {
         .bind(e.outcome.as_str())
         .bind(e.reason)
         .bind(e.created_at)
+        .bind(e.channel_name)
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
@@ -140,13 +146,29 @@ impl Store {
         event_type: &str,
         channel: Channel,
     ) -> Result<Option<DateTime<Utc>>> {
+        self.last_sent_via(customer_id, event_type, channel, "").await
+    }
+
+    /// When this customer's last alert of this type went to the configured channel `name`.
+    pub async fn last_sent_on(&self, customer_id: &str, event_type: &str, name: &str) -> Result<Option<DateTime<Utc>>> {
+        self.last_sent_via(customer_id, event_type, Channel::Operator, name).await
+    }
+
+    async fn last_sent_via(
+        &self,
+        customer_id: &str,
+        event_type: &str,
+        channel: Channel,
+        channel_name: &str,
+    ) -> Result<Option<DateTime<Utc>>> {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT id, created_at FROM notification_log WHERE customer_id = $1 AND event_type = $2 \
-             AND channel = $3 AND outcome = 'sent' ORDER BY created_at DESC LIMIT 1",
+             AND channel = $3 AND channel_name = $4 AND outcome = 'sent' ORDER BY created_at DESC LIMIT 1",
         )
         .bind(customer_id)
         .bind(event_type)
         .bind(channel.as_str())
+        .bind(channel_name)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|(id, at)| RowKey::new("notification_log", id).time("created_at", at)).transpose()

@@ -73,6 +73,8 @@ pub struct LatestRow {
     pub last_backup_at: Option<i64>,
     /// 0/1 (booleans are integers in the store).
     pub last_backup_ok: Option<i64>,
+    /// The controller address the hub calls (the first reported, or the operator's accepted).
+    pub accepted_controller_url: Option<String>,
 }
 
 impl LatestRow {
@@ -93,6 +95,12 @@ impl LatestRow {
         self.key().time("received_at", self.received_at)
     }
 
+    /// The reported controller address when it differs from the accepted one.
+    pub fn pending_controller_url(&self) -> Option<&str> {
+        let reported = self.controller_url.as_deref().filter(|u| !u.trim().is_empty())?;
+        (self.accepted_controller_url.as_deref() != Some(reported)).then_some(reported)
+    }
+
     /// When the node's last backup ran, as the report says.
     pub fn last_backup_time(&self) -> Result<Option<DateTime<Utc>>> {
         self.last_backup_at.map(|ms| self.key().time("last_backup_at", ms)).transpose()
@@ -101,7 +109,7 @@ impl LatestRow {
 
 const LATEST_COLUMNS: &str = "customer_id, hostname, controller_version, controller_url, health, \
     monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
-    containers_running, containers_total, last_backup_at, last_backup_ok";
+    containers_running, containers_total, last_backup_at, last_backup_ok, accepted_controller_url";
 
 /// One bucket of history, averaged.
 #[derive(Debug, Clone, FromRow)]
@@ -171,6 +179,14 @@ impl Store {
         Ok(sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest")).fetch_all(&self.pool).await?)
     }
 
+    /// The summary of a customer's latest report, without its JSON.
+    pub async fn latest_row(&self, customer_id: &str) -> Result<Option<LatestRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {LATEST_COLUMNS} FROM report_latest WHERE customer_id = $1"))
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>> {
         // One statement, so the summary and the JSON come from the same report.
         let row: Option<sqlx::any::AnyRow> =
@@ -218,8 +234,9 @@ pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &Repo
     sqlx::query(
         "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
             monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
-            containers_running, containers_total, last_backup_at, last_backup_ok, report_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            containers_running, containers_total, last_backup_at, last_backup_ok, report_json, \
+            accepted_controller_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4) \
          ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
             controller_version = excluded.controller_version, controller_url = excluded.controller_url, \
             health = excluded.health, monitoring_enabled = excluded.monitoring_enabled, \
@@ -227,7 +244,8 @@ pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &Repo
             cpu_percent = excluded.cpu_percent, memory_percent = excluded.memory_percent, \
             disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
             containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
-            last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json \
+            last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json, \
+            accepted_controller_url = COALESCE(report_latest.accepted_controller_url, excluded.controller_url) \
          WHERE excluded.reported_at >= report_latest.reported_at",
     )
     .bind(&row.customer_id)

@@ -178,6 +178,7 @@ async fn preferences_and_the_log_round_trip_and_refuse_unknown_values() {
         event_id: None,
         event_type: "backup_failed",
         channel: Channel::Customer,
+        channel_name: "",
         recipient: "kovacs@example.hu",
         outcome: Outcome::Sent,
         reason: "",
@@ -190,6 +191,32 @@ async fn preferences_and_the_log_round_trip_and_refuse_unknown_values() {
     assert_eq!(sent.map(|t| t.timestamp_millis()), Some(1_700_000_000_000));
     exec(&store, &format!("UPDATE notification_log SET outcome = 'bounced' WHERE id = {id}")).await;
     assert_corrupt(store.notification_log("kovacs", None, 10).await, "notification_log", &id.to_string(), "outcome");
+}
+
+#[tokio::test]
+async fn a_channels_deliveries_and_the_operators_emails_cool_down_apart() {
+    let (_dir, store) = open().await;
+    let at = |ms: i64| NewLogEntry {
+        customer_id: "kovacs",
+        event_id: Some(7),
+        event_type: "node_down",
+        channel: Channel::Operator,
+        channel_name: "ops-hook",
+        recipient: "hooks.example",
+        outcome: Outcome::Sent,
+        reason: "",
+        created_at: ms,
+    };
+    store.log_notification(&at(1_000)).await.unwrap();
+    assert_eq!(store.last_sent("kovacs", "node_down", Channel::Operator).await.unwrap(), None, "not an email");
+    let on = store.last_sent_on("kovacs", "node_down", "ops-hook").await.unwrap();
+    assert_eq!(on.map(|t| t.timestamp_millis()), Some(1_000));
+    assert_eq!(store.last_sent_on("kovacs", "node_down", "phone").await.unwrap(), None, "another channel");
+    store.log_notification(&NewLogEntry { channel_name: "", created_at: 2_000, ..at(0) }).await.unwrap();
+    let email = store.last_sent("kovacs", "node_down", Channel::Operator).await.unwrap();
+    assert_eq!(email.map(|t| t.timestamp_millis()), Some(2_000));
+    let log = store.notification_log("kovacs", None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.channel_name.as_str()).collect::<Vec<_>>(), ["", "ops-hook"]);
 }
 
 #[tokio::test]

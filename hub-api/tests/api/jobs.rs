@@ -186,6 +186,7 @@ async fn prune_deletes_what_is_older_than_the_retention() {
             event_id: None,
             event_type: "app_updated",
             channel: hub_shared::notification::Channel::Customer,
+            channel_name: "",
             recipient: "",
             outcome: hub_shared::notification::Outcome::Skipped,
             reason: "no_address",
@@ -252,8 +253,11 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
             "prune",
             "template_refresh",
             "self_backup",
+            "controller_updates",
             "registry_watch",
-            "rollout_step"
+            "alert_reminders",
+            "rollout_step",
+            "drift_check"
         ]
     );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();

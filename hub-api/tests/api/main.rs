@@ -4,9 +4,11 @@
 
 mod assets;
 mod auth;
+mod channels;
 mod cli;
 mod configs;
 mod credentials;
+mod drift;
 mod events;
 mod fleet;
 mod helpers;

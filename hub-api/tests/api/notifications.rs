@@ -149,6 +149,7 @@ async fn customers_get_the_types_they_enabled_in_hungarian_with_their_cooldown()
             event_id: None,
             event_type: "backup_failed",
             channel: hub_shared::notification::Channel::Customer,
+            channel_name: "",
             recipient: CUSTOMER,
             outcome: hub_shared::notification::Outcome::Sent,
             reason: "",
