@@ -20,6 +20,9 @@ mod configs;
 pub use configs::*;
 mod ops;
 pub use ops::*;
+// Controller versions, drift and rollouts.
+mod fleet;
+pub use fleet::*;
 
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";

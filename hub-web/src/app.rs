@@ -68,6 +68,8 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/audit") view=|| view! { <Protected><pages::audit::AuditLogPage/></Protected> }/>
                 <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
                 <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
+                <Route path=path!("/rollouts") view=|| view! { <Protected><pages::rollouts::RolloutsPage/></Protected> }/>
+                <Route path=path!("/rollouts/:id") view=|| view! { <Protected><pages::rollouts::RolloutPage/></Protected> }/>
                 <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
             </Routes>
         </main>
@@ -111,6 +113,7 @@ fn Header() -> impl IntoView {
                     <A href="/configs">"Customers"</A>
                     <A href="/audit">"Audit log"</A>
                     <A href="/events">"Events"</A>
+                    <A href="/rollouts">"Rollouts"</A>
                     <A href="/jobs">"Jobs"</A>
                     <A href="/assets">"Assets"</A>
                 </Show>

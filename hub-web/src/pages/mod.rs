@@ -9,3 +9,4 @@ pub mod dashboard;
 pub mod events;
 pub mod jobs;
 pub mod login;
+pub mod rollouts;
