@@ -8,6 +8,7 @@
 mod customers;
 mod harness;
 mod ops;
+mod rollouts;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::{Client, Locator};
