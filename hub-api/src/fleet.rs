@@ -45,6 +45,7 @@ pub fn summarize(
         hostname: latest.and_then(|l| l.hostname.clone()),
         controller_version: latest.and_then(|l| l.controller_version.clone()),
         latest_version: None,
+        drift: None,
         controller_url: latest.and_then(|l| l.controller_url.clone()),
         last_report_at: latest.map(LatestRow::received_time).transpose()?,
         health,
@@ -62,9 +63,11 @@ pub fn summarize(
 }
 
 /// Every customer's status at `now` (ms), how many are blocked, and how many report a
-/// controller older than the newest one in the fleet.
+/// controller older than the registry's newest release (or, while none is known, than the
+/// newest one in the fleet).
 pub async fn counts(state: &AppState, now: i64) -> Result<FleetCounts> {
-    let (configs, latest) = tokio::try_join!(state.store().configs(), state.store().latest_reports())?;
+    let (configs, latest, newest) =
+        tokio::try_join!(state.store().configs(), state.store().latest_reports(), state.store().registry_latest())?;
     let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
     for c in &configs {
         by_id.entry(&c.customer_id).or_default().0 = Some(c);
@@ -80,11 +83,15 @@ pub async fn counts(state: &AppState, now: i64) -> Result<FleetCounts> {
         *counts.by_status.entry(summary.status).or_default() += 1;
         counts.blocked += i64::from(summary.blocked);
         if let Some(version) = summary.controller_version.filter(|v| !v.trim().is_empty()) {
-            versions.push(version_key(&version));
+            versions.push(version);
         }
     }
-    if let Some(newest) = versions.iter().max() {
-        counts.outdated = versions.iter().filter(|v| *v < newest).count() as i64;
+    let newest = match newest {
+        Some(known) => Some(known.version),
+        None => versions.iter().max_by_key(|v| version_key(v)).cloned(),
+    };
+    if let Some(newest) = newest {
+        counts.outdated = versions.iter().filter(|v| is_older(v, &newest)).count() as i64;
     }
     Ok(counts)
 }

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod customer_secrets;
 pub mod customers;
 pub mod email_confirm;
+pub mod drift;
 pub mod error;
 pub mod extract;
 pub mod fleet;

@@ -86,7 +86,8 @@ fn job_histogram() -> Histogram {
 #[derive(Debug, Default)]
 pub struct FleetCounts {
     pub by_status: BTreeMap<NodeStatus, i64>,
-    /// Nodes whose controller is older than the newest version any node reports.
+    /// Nodes whose controller is older than the registry's newest release (the newest version
+    /// any node reports while none is known): the dashboard's "outdated".
     pub outdated: i64,
     pub blocked: i64,
 }
@@ -187,7 +188,8 @@ impl Metrics {
         r.register("nodes", "Nodes by status at scrape time (blocked ones as BLOCKED)", inner.nodes.clone());
         r.register(
             "nodes_outdated",
-            "Reporting nodes whose controller is older than the newest one in the fleet",
+            "Reporting nodes whose controller is older than the registry's newest release (or, before the registry \
+             watch found one, than the newest in the fleet)",
             inner.nodes_outdated.clone(),
         );
         r.register("nodes_blocked", "Customers the operator blocked", inner.nodes_blocked.clone());

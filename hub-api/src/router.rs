@@ -38,6 +38,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::customers::get_customer))
         .routes(routes!(routes::customers::get_history))
         .routes(routes!(routes::fleet::get_versions))
+        .routes(routes!(routes::fleet::check_drift))
         .routes(routes!(routes::rollouts::start_rollout, routes::rollouts::list_rollouts))
         .routes(routes!(routes::rollouts::get_rollout))
         .routes(routes!(routes::rollouts::pause_rollout))

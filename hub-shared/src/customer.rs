@@ -24,6 +24,9 @@ pub struct CustomerSummary {
     /// ("outdated"); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_version: Option<String>,
+    /// The last drift check of a managed node (absent before the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<crate::fleet::DriftMark>,
     pub controller_url: Option<String>,
     /// When the hub received the last report.
     pub last_report_at: Option<DateTime<Utc>>,

@@ -39,3 +39,66 @@ pub struct FleetVersions {
     pub outdated: u32,
     pub generated_at: DateTime<Utc>,
 }
+
+/// What the last drift check found on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DriftState {
+    /// The controller runs the hub's config.
+    InSync,
+    /// `keys` key paths differ.
+    Drifted,
+    /// The controller could not be asked (`message` says why): never counted as in sync.
+    Unreachable,
+}
+
+impl DriftState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftState::InSync => "in_sync",
+            DriftState::Drifted => "drifted",
+            DriftState::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// A node's last drift check, on the fleet views.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DriftMark {
+    pub state: DriftState,
+    /// Key paths added, removed or changed (0 unless drifted).
+    pub keys: u32,
+    pub checked_at: DateTime<Utc>,
+    /// Why the controller could not be reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl DriftMark {
+    /// `drifted (3 keys)`, `unreachable`, `in sync`.
+    pub fn label(&self) -> String {
+        match self.state {
+            DriftState::InSync => "in sync".into(),
+            DriftState::Drifted if self.keys == 1 => "drifted (1 key)".into(),
+            DriftState::Drifted => format!("drifted ({} keys)", self.keys),
+            DriftState::Unreachable => "unreachable".into(),
+        }
+    }
+}
+
+/// `POST /api/v1/fleet/drift/check`: what one check of the fleet found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DriftCheck {
+    /// Managed, unblocked nodes the check asked.
+    pub nodes: u32,
+    pub in_sync: u32,
+    pub drifted: u32,
+    pub unreachable: u32,
+    /// Nodes whose answer did not come in time; they keep their previous result (the
+    /// `drift_check` job asks them again).
+    pub unfinished: u32,
+    pub checked_at: DateTime<Utc>,
+}

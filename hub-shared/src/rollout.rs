@@ -31,7 +31,7 @@ pub struct StartRollout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<u32>,
     /// How long a node may take to report the new version before the rollout stops (default
-    /// 30m).
+    /// `controllers.update_timeout`, 30m unless configured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_timeout: Option<String>,
 }

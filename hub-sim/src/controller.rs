@@ -2,7 +2,9 @@
 //! `/c/<id>/api/config`, `/c/<id>/api/config/apply` and `/c/<id>/api/update`, each with the
 //! node's key as Bearer auth. As strict as a real controller: a config must be YAML with a map
 //! at the top and this node's `customer.id`, and an update must name a version the registry
-//! has (422 with a message otherwise).
+//! has (422 with a message otherwise). Beside them, a public registry's tag list
+//! (`/v2/<owner>/<name>/tags/list`) of the versions the updates accept, for the hub's registry
+//! watch in the demo.
 
 use std::sync::Arc;
 
@@ -38,6 +40,7 @@ pub fn router(fleet: Shared, versions: Vec<String>) -> Router {
         .route("/c/{id}/api/config", get(get_config))
         .route("/c/{id}/api/config/apply", post(apply_config))
         .route("/c/{id}/api/update", post(update))
+        .route("/v2/{owner}/{name}/tags/list", get(tags))
         .with_state(Side { fleet, versions: Arc::new(versions) })
 }
 
@@ -132,6 +135,13 @@ async fn apply_config(State(side): State<Side>, Path(id): Path<String>, headers:
 
 /// Accepts `{"version": "x.y.z"}` or an empty body (the next patch release), if the registry
 /// has that version.
+/// The registry's tags: the versions an update accepts, and `latest`.
+async fn tags(State(side): State<Side>, Path((owner, name)): Path<(String, String)>) -> Response {
+    let mut tags: Vec<String> = side.versions.as_ref().clone();
+    tags.push("latest".into());
+    Json(json!({ "name": format!("{owner}/{name}"), "tags": tags })).into_response()
+}
+
 async fn update(State(side): State<Side>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let version = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -203,6 +213,17 @@ mod tests {
         let events = nodes[1].advance(Utc::now().timestamp_millis() + 1000);
         let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
         assert!(types.contains(&"config_applied") && types.contains(&"controller_updated"), "{types:?}");
+    }
+
+    #[tokio::test]
+    async fn the_registry_lists_the_versions_an_update_accepts() {
+        let (fleet, _) = fleet();
+        let (status, body) = call(&fleet, "GET", "/v2/felhom/controller/tags/list", "", "").await;
+        assert_eq!(status, StatusCode::OK);
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(list["name"], "felhom/controller");
+        let tags: Vec<&str> = list["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        assert!(tags.contains(&"1.9.0") && tags.contains(&"latest"), "{tags:?}");
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! also started by the hub's integration tests), and the benchmark tools (`load`, `filldb`).
 
 pub mod controller;
+pub mod demo;
 pub mod filldb;
 pub mod fleet;
 pub mod hub;

@@ -1,13 +1,14 @@
 //! `hub-sim`: a simulated fleet of felhom controllers against a hub (`run`), and the tools of
 //! `cargo xtask bench` (`load`, `bare-server`, `fill-db`, `spa-size`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use hub_sim::{controller, filldb, fleet, hub, load, original};
+use hub_sim::{controller, demo, filldb, fleet, hub, load, original};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -56,6 +57,11 @@ enum Command {
         /// Exit with an error when the hub refused anything (for end-to-end tests).
         #[arg(long)]
         fail_on_error: bool,
+        /// Create configs for the first N nodes through the operator API of a hub without a
+        /// password, push the hub's config to every second one after the backfill and check
+        /// drift (`cargo xtask run --demo`).
+        #[arg(long, default_value_t = 0)]
+        manage: usize,
     },
     /// Post reports (or GET paths) with many connections for a while; prints one result line.
     Load {
@@ -118,10 +124,11 @@ fn main() -> Result<()> {
             profile,
             credentials,
             fail_on_error,
+            manage,
         } => {
             let opts = fleet::FleetOptions { nodes, seed, interval, speed, backfill, duration, profile };
             let credentials = credentials.as_deref().map(original::read_credentials).transpose()?.unwrap_or_default();
-            let hub = rt.block_on(run(url, key, controller_listen, opts, credentials))?;
+            let hub = rt.block_on(run(url, key, controller_listen, opts, credentials, manage))?;
             println!("hub-sim: {}", hub.totals());
             let failures = hub.failures.load(std::sync::atomic::Ordering::Relaxed);
             anyhow::ensure!(!fail_on_error || failures == 0, "the hub refused {failures} requests");
@@ -154,6 +161,7 @@ async fn run(
     controller_listen: SocketAddr,
     opts: fleet::FleetOptions,
     credentials: std::collections::HashMap<String, original::Credential>,
+    manage: usize,
 ) -> Result<hub::Hub> {
     let listener = tokio::net::TcpListener::bind(controller_listen)
         .await
@@ -164,13 +172,42 @@ async fn run(
     let app = controller::router(fleet.clone(), controller::known_versions());
     tokio::spawn(async move { axum::serve(listener, app).await });
     tracing::info!(nodes = opts.nodes, controller_side = %base, "hub-sim fleet ready");
-    let keys = credentials.iter().filter_map(|(id, c)| Some((id.clone(), c.api_key.clone()?))).collect();
+    let mut keys: std::collections::HashMap<String, String> =
+        credentials.iter().filter_map(|(id, c)| Some((id.clone(), c.api_key.clone()?))).collect();
+    hub::Hub::new(&url, &key, HashMap::new())?.wait_ready(Duration::from_secs(60)).await?;
+    let operator = match manage {
+        0 => None,
+        n => match demo::Operator::open(&url).await {
+            Ok(operator) => match operator.manage(&fleet, n).await {
+                Ok(managed) => {
+                    keys.extend(managed);
+                    Some(operator)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "demo: could not create the managed nodes' configs");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "demo: no managed nodes");
+                None
+            }
+        },
+    };
+    let managed: Vec<String> = keys.keys().cloned().collect();
     let hub = hub::Hub::new(&url, &key, keys)?;
-    hub.wait_ready(Duration::from_secs(60)).await?;
     if opts.profile == original::Profile::Original {
         original::start_up(&hub, &fleet, &credentials).await;
     }
     fleet::backfill(&hub, &fleet, &opts, now).await?;
+    if let Some(operator) = &operator {
+        let mut managed = managed;
+        managed.sort();
+        match operator.push_half_and_check(&managed).await {
+            Ok(check) => tracing::info!(%check, "demo: configs pushed to half of the managed nodes, drift checked"),
+            Err(e) => tracing::warn!(error = %e, "demo: the drift check failed"),
+        }
+    }
     fleet::live(&hub, &fleet, &opts).await?;
     Ok(hub)
 }

@@ -27,6 +27,9 @@ pub use alerting::*;
 /// The live stream (`GET /api/v1/stream`), opened by the browser's `EventSource` (see
 /// [`crate::live`]).
 pub const STREAM_PATH: &str = "/api/v1/stream";
+// Controller versions, drift and rollouts.
+mod fleet;
+pub use fleet::*;
 
 /// The `code` of errors made here when the hub could not be reached at all.
 pub const UNREACHABLE: &str = "unreachable";

@@ -69,6 +69,8 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/events") view=|| view! { <Protected><pages::events::EventsPage/></Protected> }/>
                 <Route path=path!("/maintenance") view=|| view! { <Protected><pages::maintenance::MaintenancePage/></Protected> }/>
                 <Route path=path!("/jobs") view=|| view! { <Protected><pages::jobs::JobsPage/></Protected> }/>
+                <Route path=path!("/rollouts") view=|| view! { <Protected><pages::rollouts::RolloutsPage/></Protected> }/>
+                <Route path=path!("/rollouts/:id") view=|| view! { <Protected><pages::rollouts::RolloutPage/></Protected> }/>
                 <Route path=path!("/assets") view=|| view! { <Protected><pages::assets::AssetsPage/></Protected> }/>
             </Routes>
         </main>
@@ -113,6 +115,7 @@ fn Header() -> impl IntoView {
                     <A href="/audit">"Audit log"</A>
                     <A href="/events">"Events"</A>
                     <A href="/maintenance">"Maintenance"</A>
+                    <A href="/rollouts">"Rollouts"</A>
                     <A href="/jobs">"Jobs"</A>
                     <A href="/assets">"Assets"</A>
                 </Show>

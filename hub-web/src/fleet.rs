@@ -207,6 +207,7 @@ mod tests {
             hostname: Some(format!("{id}-node")),
             controller_version: None,
             latest_version: None,
+            drift: None,
             controller_url: None,
             last_report_at: Some(DateTime::<Utc>::from_timestamp_millis(0).unwrap()),
             health: None,

@@ -141,20 +141,28 @@ fn run(args: &[String]) -> Result<()> {
         .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"));
     let demo_key =
         std::env::var("HUB_API__REPORT_API_KEY").unwrap_or_else(|_| "demo-report-key-for-this-machine-only".into());
+    // The demo's controllers (and the registry the hub watches) are hub-sim's, on this port.
+    let sim_side = "127.0.0.1:18091";
     if demo {
-        hub.env("HUB_API__REPORT_API_KEY", &demo_key);
+        hub.env("HUB_API__REPORT_API_KEY", &demo_key)
+            .env("HUB_REGISTRY__IMAGE", format!("{sim_side}/felhom/controller"))
+            .env("HUB_REGISTRY__IMAGE_ALLOW_HTTP", "true")
+            .env("HUB_REGISTRY__CHECK_INTERVAL", "1m");
     }
     eprintln!("starting felhom-hub with SQLite under {}", data.display());
     println!("\n  felhom-hub: http://{listen}/   (API docs: http://{listen}/api/docs)\n");
     let mut child = hub.spawn().context("cannot start felhom-hub")?;
     let mut fleet = None;
     if demo {
-        // 200 simulated controllers: a week of history first, then an hour a minute.
+        // 200 simulated controllers: a week of history first, then an hour a minute. Twenty are
+        // managed; half of those run the hub's config, the others have drifted; the registry
+        // has a newer version than every node runs, so the fleet is outdated.
         let host = listen.strip_prefix(':').map(|port| format!("127.0.0.1:{port}")).unwrap_or_else(|| listen.clone());
         let host = host.replace("0.0.0.0", "127.0.0.1");
         eprintln!("--demo: starting hub-sim with 200 nodes (7 days of backfill, --speed 60)");
         let spawned = Command::new(bins.join("hub-sim"))
             .args(["run", "--url", &format!("http://{host}"), "--nodes", "200", "--backfill", "7d", "--speed", "60"])
+            .args(["--controller-listen", sim_side, "--manage", "20"])
             .env("HUB_SIM_KEY", &demo_key)
             .spawn();
         match spawned {

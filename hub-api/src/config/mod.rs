@@ -54,6 +54,8 @@ pub struct Config {
     pub controller_timeout: Duration,
     /// `controllers.update_timeout`: how long a requested update may take to arrive.
     pub update_timeout: Duration,
+    /// `controllers.drift_interval`: how often the drift check runs.
+    pub drift_interval: Duration,
     pub log_format: LogFormat,
     /// The `self_backup` job's plan; `None` while `backup.schedule` is empty.
     pub backup: Option<BackupPlan>,
@@ -140,6 +142,10 @@ impl Config {
         let update_timeout = parse_duration("controllers.update_timeout", &raw.controllers.update_timeout)?;
         if update_timeout < Duration::from_secs(60) {
             bail!("invalid controllers.update_timeout: must be at least 1m");
+        }
+        let drift_interval = parse_duration("controllers.drift_interval", &raw.controllers.drift_interval)?;
+        if drift_interval < Duration::from_secs(60) {
+            bail!("invalid controllers.drift_interval: must be at least 1m");
         }
         let lease_ttl = parse_duration("scheduler.lease_ttl", &raw.scheduler.lease_ttl)?;
         let scheduler_tick = parse_duration("scheduler.tick", &raw.scheduler.tick)?;
@@ -253,6 +259,7 @@ impl Config {
             scheduler_tick,
             controller_timeout,
             update_timeout,
+            drift_interval,
             log_format,
             raw,
         })

@@ -229,11 +229,13 @@ pub struct RawControllers {
     /// How long after an update request a report with the new version may take before the
     /// update counts as not arrived (`controller_update_failed`).
     pub update_timeout: String,
+    /// How often the drift check diffs every managed node's live config against the hub's.
+    pub drift_interval: String,
 }
 
 impl Default for RawControllers {
     fn default() -> Self {
-        Self { timeout: "10s".into(), update_timeout: "30m".into() }
+        Self { timeout: "10s".into(), update_timeout: "30m".into(), drift_interval: "1h".into() }
     }
 }
 

@@ -14,18 +14,16 @@ use crate::extract::ClientIp;
 use crate::state::AppState;
 use crate::store::{AuditRecord, NewEvent, UpdateRow};
 
-/// The `settings` key under which the registry watch keeps the newest version it saw, as JSON
-/// `{"version": "1.4.2", "seen_at": <unix ms>}`.
-pub const REGISTRY_LATEST: &str = "registry.latest";
+/// The `settings` key under which the registry watch keeps the newest version it saw (see
+/// [`crate::store::RegistryLatest`]).
+pub use crate::store::REGISTRY_LATEST;
 /// The longest version accepted.
 const VERSION_MAX: usize = 64;
 
 /// The newest controller version the registry watch knows.
 pub async fn latest_known_version(state: &AppState) -> crate::error::Result<Option<String>> {
-    let Some(text) = state.store().setting(REGISTRY_LATEST).await? else { return Ok(None) };
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("settings {REGISTRY_LATEST} is not JSON: {e}")))?;
-    Ok(value.get("version").and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
+    let latest = state.store().registry_latest().await?;
+    Ok(latest.map(|l| l.version.trim().to_string()).filter(|v| !v.is_empty()))
 }
 
 /// A version as a controller and an image tag accept it: letters, digits and `.-+_`.

@@ -7,6 +7,7 @@ pub mod alert_reminders;
 pub mod backup_deadline;
 pub mod controller_updates;
 pub mod heartbeat;
+mod drift_check;
 pub mod prune;
 pub mod registry_watch;
 mod rollout_step;
@@ -29,6 +30,7 @@ pub use alert_reminders::AlertReminders;
 pub use backup_deadline::BackupDeadline;
 pub use controller_updates::ControllerUpdates;
 pub use heartbeat::Heartbeat;
+pub use drift_check::DriftCheck;
 pub use prune::Prune;
 pub use registry_watch::RegistryWatch;
 pub use rollout_step::RolloutStep;
@@ -70,6 +72,7 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(AlertReminders),
         Arc::new(RolloutStep::default()),
         Arc::new(Heartbeat),
+        Arc::new(DriftCheck),
     ]
 }
 

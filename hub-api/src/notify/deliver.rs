@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use hub_shared::event::Severity;
 use hub_shared::notification::{Channel, NotifyIn, Outcome};
 
-use super::quiet::Quiet;
 use super::channels::{self, Alert};
+use super::quiet::Quiet;
 use super::rules::{self, Decision, EventFacts, LastSent};
 use super::templates::{self, Lang};
 use super::{Email, Notifier, SendError};

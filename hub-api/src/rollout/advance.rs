@@ -19,25 +19,32 @@ pub trait Updater: Send + Sync {
     async fn request_update(
         &self,
         state: &AppState,
+        rollout_id: i64,
         customer_id: &str,
         version: &str,
         now: DateTime<Utc>,
     ) -> Result<(), String>;
 }
 
-/// The real one: the controller's `POST /api/update`, through the controller client.
+/// The real one: the controller's `POST /api/update` through [`crate::controller::request_update`],
+/// which records the update and audits it as asked by `rollout #<id>`.
 pub struct ControllerUpdater;
 
 #[async_trait]
 impl Updater for ControllerUpdater {
     async fn request_update(
         &self,
-        _state: &AppState,
-        _customer_id: &str,
-        _version: &str,
-        _now: DateTime<Utc>,
+        state: &AppState,
+        rollout_id: i64,
+        customer_id: &str,
+        version: &str,
+        now: DateTime<Utc>,
     ) -> Result<(), String> {
-        Err("this hub cannot call controllers yet".into())
+        let actor = format!("rollout #{rollout_id}");
+        crate::controller::request_update(state, customer_id, version, &actor, now)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -91,7 +98,7 @@ async fn apply(
     for action in actions {
         match action {
             Action::Request { customer_id } => {
-                match updater.request_update(state, &customer_id, &rollout.version, now).await {
+                match updater.request_update(state, id, &customer_id, &rollout.version, now).await {
                     Ok(()) => {
                         store.set_node_step(id, &customer_id, NodeStep::Updating, now_ms, None).await?;
                         asked += 1;

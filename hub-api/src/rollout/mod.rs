@@ -30,8 +30,6 @@ use machine::NodeFacts;
 
 /// The longest `wait` and `update_timeout`.
 const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
-/// A node's time to report the new version when the request names none.
-pub const DEFAULT_UPDATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What the operator may do to a rollout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +60,17 @@ fn duration(field: &str, text: &str) -> Result<Duration> {
     Ok(d)
 }
 
-/// Every customer's facts at `now` (ms): its reported version, status and block, with its
-/// config and latest report.
-pub async fn fleet_facts(state: &AppState, now: i64) -> Result<BTreeMap<String, (NodeFacts, bool, bool)>> {
+/// A customer as a rollout sees it.
+pub struct Known {
+    pub facts: NodeFacts,
+    /// It has a config.
+    pub managed: bool,
+    /// It reported at least once.
+    pub reported: bool,
+}
+
+/// Every customer's facts at `now` (ms): its reported version, status and block.
+pub async fn fleet_facts(state: &AppState, now: i64) -> Result<BTreeMap<String, Known>> {
     let (configs, latest) = tokio::try_join!(state.store().configs(), state.store().latest_reports())?;
     let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
     for c in &configs {
@@ -79,7 +85,7 @@ pub async fn fleet_facts(state: &AppState, now: i64) -> Result<BTreeMap<String, 
         .map(|(id, (config, latest))| {
             let s = summarize(id, config, latest, now, stale_ms)?;
             let facts = NodeFacts { version: s.controller_version, status: s.status, blocked: s.blocked };
-            Ok((id.to_string(), (facts, config.is_some(), latest.is_some())))
+            Ok((id.to_string(), Known { facts, managed: config.is_some(), reported: latest.is_some() }))
         })
         .collect()
 }
@@ -94,7 +100,7 @@ pub async fn start(state: &AppState, req: &StartRollout, ip: &ClientIp, now: i64
     let wait = duration("wait", &req.wait)?;
     let update_timeout = match &req.update_timeout {
         Some(text) => duration("update_timeout", text)?,
-        None => DEFAULT_UPDATE_TIMEOUT,
+        None => state.config().update_timeout,
     };
     if update_timeout < Duration::from_secs(60) {
         return Err(AppError::invalid("update_timeout", "update_timeout must be at least 1m"));
@@ -104,7 +110,7 @@ pub async fn start(state: &AppState, req: &StartRollout, ip: &ClientIp, now: i64
         return Err(AppError::invalid("batch_size", format!("batch_size must be 1–{BATCH_MAX}")));
     }
     let mut nodes: Vec<NewRolloutNode> = Vec::new();
-    for (id, (facts, managed, reported)) in fleet_facts(state, now).await? {
+    for (id, Known { facts, managed, reported }) in fleet_facts(state, now).await? {
         if !managed || !reported {
             continue;
         }
@@ -271,6 +277,6 @@ fn node_view(rollout_id: i64, n: RolloutNodeRow) -> Result<RolloutNode> {
 }
 
 /// The facts the machine reads, by customer id.
-fn machine_facts(all: BTreeMap<String, (NodeFacts, bool, bool)>) -> HashMap<String, NodeFacts> {
-    all.into_iter().map(|(id, (facts, _, _))| (id, facts)).collect()
+fn machine_facts(all: BTreeMap<String, Known>) -> HashMap<String, NodeFacts> {
+    all.into_iter().map(|(id, known)| (id, known.facts)).collect()
 }

@@ -37,12 +37,14 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
     caller.require_fleet_read()?;
     let generated_at = chrono::Utc::now();
     let now = generated_at.timestamp_millis();
-    let (configs, latest, counts, newest) = tokio::try_join!(
+    let (configs, latest, counts, newest, drift) = tokio::try_join!(
         state.store().configs(),
         state.store().latest_reports(),
         state.store().severity_counts(now - DAY_MS),
         state.store().registry_latest(),
+        state.store().drift_checks(),
     )?;
+    let drift = crate::drift::marks(&drift)?;
     let counts: HashMap<&str, &SeverityCounts> = counts.iter().map(|c| (c.customer_id.as_str(), c)).collect();
     let stale_ms = state.config().stale_ms();
     let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
@@ -57,6 +59,7 @@ pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Re
         .map(|(id, (c, l))| {
             let mut summary = summarize(id, c, l, now, stale_ms)?;
             mark_outdated(&mut summary, newest.as_ref());
+            summary.drift = drift.get(id).filter(|_| summary.managed).cloned();
             if let Some(n) = counts.get(id) {
                 summary.errors_24h = n.errors.clamp(0, i64::from(u32::MAX)) as u32;
                 summary.warnings_24h = n.warnings.clamp(0, i64::from(u32::MAX)) as u32;
@@ -85,10 +88,11 @@ pub async fn get_customer(
     CustomerId(id): CustomerId,
 ) -> Result<Json<CustomerDetail>> {
     caller.require_read(&id)?;
-    let (config, latest, newest, preferences) = tokio::try_join!(
+    let (config, latest, newest, drift, preferences) = tokio::try_join!(
         state.store().config(&id),
         state.store().latest_report(&id),
         state.store().registry_latest(),
+        state.store().drift_check(&id),
         state.store().preferences_and_state(&id)
     )?;
     if config.is_none() && latest.is_none() {
@@ -99,6 +103,7 @@ pub async fn get_customer(
     let stale_ms = state.config().stale_ms();
     let mut summary = summarize(&id, config.as_ref(), latest.as_ref().map(|(l, _)| l), now, stale_ms)?;
     mark_outdated(&mut summary, newest.as_ref());
+    summary.drift = drift.filter(|_| summary.managed).as_ref().map(crate::drift::mark).transpose()?;
     let report = match latest {
         Some((_, json)) => Some(
             serde_json::from_str(&json)

@@ -17,7 +17,7 @@ use crate::store::{EventFilter, EventRow, NewEvent};
 ///
 /// Stored at once (for a blocked customer too) and answered without waiting for any email: the
 /// notification dispatcher picks it up in the background. A controller's key may post only for
-/// its own customer; the seven hub-only types are refused. The original hub's `details_json` (an
+/// its own customer; the nine hub-only types are refused. The original hub's `details_json` (an
 /// object or a string holding one) is read as `details`, and `source` is kept (`hub` is reserved).
 #[utoipa::path(
     post, path = "/api/v1/event", tag = "events",

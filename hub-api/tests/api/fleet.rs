@@ -55,6 +55,13 @@ async fn versions_count_nodes_and_mark_the_outdated_ones() {
     }
     let detail = hub.get_json("/api/v1/customers/nagy", 200).await;
     assert_eq!(detail["summary"]["latest_version"], "1.5.0");
+
+    // The metrics' outdated count follows the registry too, not only the fleet's newest.
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(hub_api::fleet::counts(hub.state(), now).await.unwrap().outdated, 2);
+    let newer = RegistryLatest { version: "1.6.0".into(), seen_at: 1_790_000_000_000 };
+    hub.state().store().put_registry_latest(&newer).await.unwrap();
+    assert_eq!(hub_api::fleet::counts(hub.state(), now).await.unwrap().outdated, 3, "v1.5.0 is older than 1.6.0");
     hub.stop().await;
 }
 

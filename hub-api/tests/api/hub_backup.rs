@@ -65,6 +65,38 @@ async fn hub_with_every_kind_of_row() -> (TestHub, String, String) {
     .execute(state.store().pool())
     .await
     .unwrap();
+    // A staged rollout with its node, and a drift check's result.
+    let rollout = hub_api::store::NewRollout {
+        version: "1.9.0".into(),
+        wait_ms: 60_000,
+        batch_size: 10,
+        update_timeout_ms: 1_800_000,
+        created_at: now.timestamp_millis(),
+    };
+    let node = hub_api::store::NewRolloutNode {
+        customer_id: "kovacs".into(),
+        canary: true,
+        step: hub_shared::rollout::NodeStep::Pending,
+        from_version: Some("1.4.2".into()),
+        message: None,
+    };
+    let audit = hub_api::store::AuditRecord {
+        at: now.timestamp_millis(),
+        actor: "operator",
+        action: "rollout_start",
+        customer_id: None,
+        summary: "to 1.9.0".into(),
+        client_ip: None,
+    };
+    state.store().insert_rollout(&rollout, &[node], &audit).await.unwrap();
+    let drift = hub_api::store::DriftRow {
+        customer_id: "kovacs".into(),
+        checked_at: now.timestamp_millis(),
+        reachable: 1,
+        keys: 2,
+        message: None,
+    };
+    state.store().put_drift(&drift).await.unwrap();
     // A controller update the operator asked for.
     sqlx::query(
         "INSERT INTO controller_updates (customer_id, version, status, requested_at, deadline_at, actor) \

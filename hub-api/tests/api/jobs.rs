@@ -257,7 +257,8 @@ async fn the_jobs_endpoint_shows_each_jobs_last_run() {
             "registry_watch",
             "alert_reminders",
             "rollout_step",
-            "heartbeat"
+            "heartbeat",
+            "drift_check"
         ]
     );
     let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap().clone();

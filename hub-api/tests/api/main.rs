@@ -11,6 +11,7 @@ mod configs;
 mod controllers;
 mod credentials;
 mod email_confirm;
+mod drift;
 mod events;
 mod fleet;
 mod helpers;

@@ -27,6 +27,7 @@ impl Updater for Recorder {
     async fn request_update(
         &self,
         _: &AppState,
+        _: i64,
         customer_id: &str,
         version: &str,
         _: DateTime<Utc>,
@@ -311,5 +312,59 @@ async fn rollout_endpoints_state_their_scope_and_refuse_bad_input() {
     assert_eq!(hub.get("/api/v1/rollouts/999").send().await.unwrap().status(), 404);
     assert_eq!(hub.send_json(Method::POST, "/api/v1/rollouts/999/pause", &json!({})).await.status(), 404);
     assert_eq!(hub.get("/api/v1/rollouts?limit=0").send().await.unwrap().status(), 400);
+    hub.stop().await;
+}
+
+/// The nodes' reports from hub-sim, each with its own key, healthy.
+async fn post_sim_reports(hub: &TestHub, fleet: &hub_sim::fleet::Shared) {
+    let nodes: Vec<(String, Value)> = fleet
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|n| (n.key.clone(), serde_json::to_value(n.report(Utc::now())).unwrap()))
+        .collect();
+    for (key, mut body) in nodes {
+        body["health"] = json!("ok");
+        assert_eq!(hub.post_report(&key, &body).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn a_rollout_asks_the_controllers_through_their_api() {
+    let mut hub = spawn_hub().await;
+    hub.login().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let now = Utc::now();
+    let fleet: hub_sim::fleet::Shared = Arc::new(Mutex::new(hub_sim::node::fleet(7, 2, &base, now, now)));
+    let ids: Vec<String> = fleet.lock().unwrap().iter().map(|n| n.customer_id.clone()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let key = hub.create_config(id).await["api_key"].as_str().unwrap().to_string();
+        let mut nodes = fleet.lock().unwrap();
+        nodes[i].key = key;
+        nodes[i].failure = hub_sim::node::Failure::None;
+    }
+    tokio::spawn(hub_sim::controller::serve(listener, fleet.clone(), hub_sim::controller::known_versions()));
+    post_sim_reports(&hub, &fleet).await;
+    let body = json!({"version": "1.9.0", "canary": [ids[0]], "wait": "1m"});
+    let id = start(&hub, body).await["rollout"]["id"].as_i64().unwrap();
+    let version = |i: usize| fleet.lock().unwrap()[i].version.clone();
+
+    let job = RolloutStep::default();
+    let t0 = Utc::now();
+    job.run_once(hub.state(), t0).await.unwrap();
+    assert_eq!(version(0), "1.9.0", "the canary's controller was asked");
+    assert_ne!(version(1), "1.9.0");
+    post_sim_reports(&hub, &fleet).await;
+    job.run_once(hub.state(), minutes(t0, 1)).await.unwrap();
+    job.run_once(hub.state(), minutes(t0, 2)).await.unwrap();
+    assert_eq!(version(1), "1.9.0", "then the rest");
+    post_sim_reports(&hub, &fleet).await;
+    job.run_once(hub.state(), minutes(t0, 3)).await.unwrap();
+    job.run_once(hub.state(), minutes(t0, 4)).await.unwrap();
+    assert_eq!(state_of(&hub, id).await["state"], "done");
+    let audit = hub.get_json(&format!("/api/v1/audit?customer_id={}", ids[0]), 200).await;
+    let update = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "controller_update").unwrap();
+    assert!(update["summary"].as_str().unwrap().contains(&format!("rollout #{id}")), "{update}");
     hub.stop().await;
 }

@@ -1,9 +1,14 @@
-//! `/configs`: every customer, managed or report-only, blocked ones grayed out.
+//! `/configs`: every customer, managed or report-only, blocked ones grayed out, with its
+//! controller version (outdated or not) and config drift, and the button that checks drift now.
 
 use hub_shared::customer::CustomerSummary;
+use hub_shared::fleet::DriftCheck;
+use hub_shared::ApiError;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::components::{ErrorNotice, Loading, StatusBadge};
+use crate::api;
+use crate::components::{DriftBadge, ErrorNotice, Loading, StatusBadge, VersionMark};
 use crate::fleet::name;
 use crate::format;
 use crate::pages::dashboard::Fleet;
@@ -14,6 +19,7 @@ pub fn ConfigsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Customers"</h1>
+            <DriftButton fleet=fleet/>
             <a href="/configs/new" class="button primary" id="new-customer">"New customer"</a>
         </div>
         {move || fleet.error.get().map(|e| view! { <ErrorNotice error=e/> })}
@@ -36,6 +42,7 @@ pub fn ConfigsPage() -> impl IntoView {
                                 <th>"Customer"</th>
                                 <th>"Type"</th>
                                 <th>"Version"</th>
+                                <th>"Config"</th>
                                 <th>"Last report"</th>
                             </tr>
                         </thead>
@@ -62,8 +69,35 @@ fn CustomerRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl I
                 {c.display_name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
             </td>
             <td><span class="tag">{kind}</span></td>
-            <td>{c.controller_version.clone().unwrap_or_else(|| "–".into())}</td>
+            <td><VersionMark version=c.controller_version.clone() latest=c.latest_version.clone()/></td>
+            <td class="drift">{c.managed.then(|| view! { <DriftBadge drift=c.drift.clone()/> })}</td>
             <td>{format::age_since(c.last_report_at, now)}</td>
         </tr>
+    }
+}
+
+/// "Check drift now": diffs every managed node against the hub's config, then reloads the list.
+#[component]
+fn DriftButton(fleet: Fleet) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<DriftCheck, ApiError>>);
+    let check = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            result.set(Some(api::check_drift().await));
+            busy.set(false);
+            fleet.refresh();
+        });
+    };
+    view! {
+        <p class="refresh muted" id="drift-check">
+            {move || result.get().map(|r| match r {
+                Ok(c) => format!("{} in sync, {} drifted, {} unreachable ", c.in_sync, c.drifted, c.unreachable),
+                Err(e) => format!("{} ", e.message),
+            })}
+            <button class="link" id="check-drift" on:click=check disabled=move || busy.get()>
+                {move || if busy.get() { "Checking…" } else { "Check drift now" }}
+            </button>
+        </p>
     }
 }

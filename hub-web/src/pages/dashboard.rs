@@ -13,7 +13,8 @@ use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::components::{
-    ErrorNotice, EventCounts, Loading, MaintenanceBadge, MetricBar, OpenWindows, SortHeader, StatusBadge,
+    DriftBadge, ErrorNotice, EventCounts, Loading, MaintenanceBadge, MetricBar, OpenWindows, SortHeader, StatusBadge,
+    VersionMark,
 };
 use crate::fleet::{counts, FleetQuery, SortKey};
 use crate::format;
@@ -228,6 +229,7 @@ fn FleetTable(
                         {header("Customer", SortKey::Customer, "")}
                         {header("Host", SortKey::Hostname, "wide-only")}
                         {header("Version", SortKey::Version, "wide-only")}
+                        <th class="wide-only">"Config"</th>
                         {header("Last report", SortKey::LastReport, "")}
                         {header("CPU", SortKey::Cpu, "")}
                         {header("Memory", SortKey::Memory, "")}
@@ -271,7 +273,8 @@ fn FleetRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl Into
                 <EventCounts errors=c.errors_24h warnings=c.warnings_24h/>
             </td>
             <td class="wide-only">{c.hostname.clone().unwrap_or_else(|| "–".into())}</td>
-            <td class="wide-only">{c.controller_version.clone().unwrap_or_else(|| "–".into())}</td>
+            <td class="wide-only"><VersionMark version=c.controller_version.clone() latest=c.latest_version.clone()/></td>
+            <td class="wide-only drift">{c.managed.then(|| view! { <DriftBadge drift=c.drift.clone()/> })}</td>
             <td title=last_report_title>{format::age_since(c.last_report_at, now)}</td>
             <td><MetricBar value=c.cpu_percent/></td>
             <td><MetricBar value=c.memory_percent/></td>

@@ -10,3 +10,4 @@ pub mod events;
 pub mod jobs;
 pub mod login;
 pub mod maintenance;
+pub mod rollouts;

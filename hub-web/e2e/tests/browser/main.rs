@@ -11,6 +11,7 @@ mod customers;
 mod harness;
 mod live;
 mod ops;
+mod rollouts;
 
 use anyhow::{ensure, Context, Result};
 use fantoccini::{Client, Locator};
