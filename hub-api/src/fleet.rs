@@ -47,6 +47,7 @@ pub fn summarize(
         latest_version: None,
         drift: None,
         controller_url: latest.and_then(|l| l.controller_url.clone()),
+        controller_address_changed: latest.is_some_and(|l| l.pending_controller_url().is_some()),
         last_report_at: latest.map(LatestRow::received_time).transpose()?,
         health,
         monitoring_enabled: latest.is_none_or(|l| l.monitoring_enabled != 0),

@@ -28,6 +28,10 @@ pub struct CustomerSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<crate::fleet::DriftMark>,
     pub controller_url: Option<String>,
+    /// The reported controller address differs from the one the hub calls, and waits for the
+    /// operator to accept it ("address changed"); absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub controller_address_changed: bool,
     /// When the hub received the last report.
     pub last_report_at: Option<DateTime<Utc>>,
     pub health: Option<Health>,

@@ -63,7 +63,7 @@ pub async fn fill(opts: &FillOptions) -> Result<u64> {
         .map(|n| {
             let report = n.report(now);
             let json = serde_json::to_string(&report).expect("a report serializes");
-            hub_api::store::ReportRow::from_report(&report, json, now.timestamp_millis())
+            hub_api::store::ReportRow::from_report(&report, json, true, now.timestamp_millis())
         })
         .collect();
     let refs: Vec<&_> = rows.iter().collect();

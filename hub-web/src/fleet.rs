@@ -209,6 +209,7 @@ mod tests {
             latest_version: None,
             drift: None,
             controller_url: None,
+            controller_address_changed: false,
             last_report_at: Some(DateTime::<Utc>::from_timestamp_millis(0).unwrap()),
             health: None,
             monitoring_enabled: true,

@@ -64,7 +64,9 @@ pub(super) async fn import(job: &mut Job<'_>) -> anyhow::Result<()> {
             Some((report, warnings, value)) => {
                 with_warnings += u64::from(!warnings.is_empty());
                 let text = json_cell.text().filter(|t| serde_json::from_str::<Value>(t).is_ok());
-                let stored = ReportRow::from_report(&report, text.unwrap_or_else(|| value.to_string()), received);
+                // The operator's own records: their addresses are taken as the original hub took them.
+                let json = text.unwrap_or_else(|| value.to_string());
+                let stored = ReportRow::from_report(&report, json, true, received);
                 let point = (stored.reported_at, stored.cpu_percent, stored.memory_percent, stored.disk_percent);
                 (Some(stored), point)
             }

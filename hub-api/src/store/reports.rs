@@ -26,11 +26,14 @@ pub struct ReportRow {
     pub last_backup_at: Option<i64>,
     pub last_backup_ok: Option<bool>,
     pub report_json: String,
+    /// Sent with the customer's own API key (not the global key). Only such a report may set
+    /// the first controller address of a customer whose config has a key; see [`insert_report`].
+    pub own_key: bool,
 }
 
 impl ReportRow {
-    /// Prepares a report for storage, received at `now` (ms).
-    pub fn from_report(report: &ReportIn, report_json: String, now: i64) -> ReportRow {
+    /// Prepares a report for storage, received at `now` (ms); `own_key` as [`ReportRow::own_key`].
+    pub fn from_report(report: &ReportIn, report_json: String, own_key: bool, now: i64) -> ReportRow {
         let reported_at = report.reported_at.map(|t| t.timestamp_millis()).filter(|t| *t <= now).unwrap_or(now);
         let (running, total) = report.container_counts();
         let backup = report.backup.as_ref();
@@ -51,6 +54,7 @@ impl ReportRow {
             last_backup_at: backup.and_then(|b| b.last_backup_at).map(|t| t.timestamp_millis()),
             last_backup_ok: backup.and_then(|b| b.last_backup_ok),
             report_json,
+            own_key,
         }
     }
 }
@@ -235,13 +239,21 @@ impl Store {
 
 /// Writes one report inside a transaction (see [`Store::insert_reports`]); the import of the
 /// original hub's data writes its customers' last reports with it.
+///
+/// The first controller address reported becomes the accepted one (the address the hub calls,
+/// and sends the customer's config, key and tokens to), but for a customer whose config has its
+/// own API key only when the report came with that key: the global key may post for any
+/// customer, so its first address is stored as a pending change for the operator to accept.
+/// Decided inside the upsert, so ingest adds no statement.
 pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
             monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
             containers_running, containers_total, last_backup_at, last_backup_ok, report_json, \
             accepted_controller_url) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+            CASE WHEN $17 = 1 OR NOT EXISTS (SELECT 1 FROM customer_configs \
+                WHERE customer_id = $1 AND api_key_hash IS NOT NULL) THEN $4 END) \
          ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
             controller_version = excluded.controller_version, controller_url = excluded.controller_url, \
             health = excluded.health, monitoring_enabled = excluded.monitoring_enabled, \
@@ -250,7 +262,8 @@ pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &Repo
             disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
             containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
             last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json, \
-            accepted_controller_url = COALESCE(report_latest.accepted_controller_url, excluded.controller_url) \
+            accepted_controller_url = \
+                COALESCE(report_latest.accepted_controller_url, excluded.accepted_controller_url) \
          WHERE excluded.reported_at >= report_latest.reported_at",
     )
     .bind(&row.customer_id)
@@ -269,6 +282,7 @@ pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &Repo
     .bind(row.last_backup_at)
     .bind(row.last_backup_ok.map(i64::from))
     .bind(&row.report_json)
+    .bind(i64::from(row.own_key))
     .execute(&mut **tx)
     .await?;
     // An older report (a backfill, or a controller whose clock went back) leaves the latest

@@ -62,6 +62,7 @@ fn report(customer_id: &str) -> ReportRow {
         last_backup_at: None,
         last_backup_ok: None,
         report_json: "{}".into(),
+        own_key: true,
     }
 }
 

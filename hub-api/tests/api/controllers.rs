@@ -275,6 +275,62 @@ async fn a_changed_controller_address_waits_for_the_operator() {
     hub.stop().await;
 }
 
+/// A report of `id` at `address`, sent now with `key`.
+async fn report_at(hub: &TestHub, id: &str, key: &str, address: &str) {
+    let mut body = report(id);
+    body["controller_url"] = json!(address);
+    body["reported_at"] = json!(Utc::now().to_rfc3339());
+    assert_eq!(hub.post_report(key, &body).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_global_key_cannot_choose_a_configured_customers_first_address() {
+    let mut hub = signed_in().await;
+    let key = hub.create_config(ID).await["api_key"].as_str().unwrap().to_string();
+    let config_path = format!("/api/v1/configs/{ID}");
+    let accept_path = format!("/api/v1/configs/{ID}/controller-address/accept");
+
+    // The global key reports first: stored, but its address only waits for the operator.
+    report_at(&hub, ID, REPORT_KEY, "https://evil.example:8090").await;
+    let view = hub.get_json(&config_path, 200).await;
+    assert_eq!(view["controller_address"], json!({"accepted": null, "pending": "https://evil.example:8090"}));
+    let detail = hub.get_json(&format!("/api/v1/customers/{ID}"), 200).await;
+    assert_eq!(detail["summary"]["hostname"], json!(format!("{ID}-node")), "the rest of the report is stored");
+    let (status, body) = send(&hub, Method::POST, &format!("{config_path}/push"), None).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("controller_address_pending")), "{body}");
+
+    // The customer's own key reports: its address is taken.
+    report_at(&hub, ID, &key, "http://10.0.0.5:8090").await;
+    let view = hub.get_json(&config_path, 200).await;
+    assert_eq!(view["controller_address"], json!({"accepted": "http://10.0.0.5:8090", "pending": null}));
+
+    // A later different address, by either key, is a pending change.
+    for (sender, address) in [(key.as_str(), "http://10.0.0.6:8090"), (REPORT_KEY, "https://evil.example:8090")] {
+        report_at(&hub, ID, sender, address).await;
+        let view = hub.get_json(&config_path, 200).await;
+        assert_eq!(view["controller_address"], json!({"accepted": "http://10.0.0.5:8090", "pending": address}));
+    }
+
+    // The operator may still accept what the global key reported.
+    let (status, accepted) = send(&hub, Method::POST, &accept_path, None).await;
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted, json!({"accepted": "https://evil.example:8090", "pending": null}));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_report_only_customers_first_address_comes_with_the_global_key() {
+    let mut hub = signed_in().await;
+    report_at(&hub, "manual", REPORT_KEY, "http://10.0.0.7:8090").await;
+    report_at(&hub, "manual", REPORT_KEY, "http://10.0.0.8:8090").await;
+    // Its config, made from the report, calls the first address; the second waits.
+    let (status, body) = send(&hub, Method::POST, "/api/v1/configs/manual/from-report", None).await;
+    assert_eq!(status, 201, "{body}");
+    let view = hub.get_json("/api/v1/configs/manual", 200).await;
+    assert_eq!(view["controller_address"], json!({"accepted": "http://10.0.0.7:8090", "pending": "http://10.0.0.8:8090"}));
+    hub.stop().await;
+}
+
 /// A customer whose controller is at `address` (created, one report).
 async fn customer_at(hub: &TestHub, id: &str, address: &str) {
     let key = hub.create_config(id).await["api_key"].as_str().unwrap().to_string();

@@ -270,6 +270,12 @@ fn FleetRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl Into
                 <a href=href>{c.display_name.clone().unwrap_or_else(|| c.customer_id.clone())}</a>
                 {c.display_name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
                 <MaintenanceBadge customer_id=c.customer_id.clone()/>
+                {c.controller_address_changed.then(|| view! {
+                    <span class="badge badge-warn address-changed"
+                        title="The controller reports a new address; the hub calls the old one until it is accepted on the customer page">
+                        "address changed"
+                    </span>
+                })}
                 <EventCounts errors=c.errors_24h warnings=c.warnings_24h/>
             </td>
             <td class="wide-only">{c.hostname.clone().unwrap_or_else(|| "–".into())}</td>
