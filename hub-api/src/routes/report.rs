@@ -51,7 +51,7 @@ pub async fn post_report(
     let raw = String::from_utf8(body.raw.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8".into()))?;
     let now = chrono::Utc::now().timestamp_millis();
     let row = ReportRow::from_report(&report, raw, now);
-    let blocked = state.store().config(&report.customer_id).await?.is_some_and(|c| c.blocked());
+    let blocked = state.customer_blocked(&report.customer_id).await?;
     state.ingest().submit(row).await?;
     Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked, warnings }))
 }
