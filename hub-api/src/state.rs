@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use crate::assets::AssetManager;
 use crate::auth::limiter::SignInChecks;
 use crate::auth::{AuthState, SessionKeys};
+use crate::cache::LookupCache;
 use crate::config::Config;
 use crate::controller::ControllerClient;
 use crate::crypto::{self, Cipher};
@@ -35,6 +36,10 @@ struct Inner {
     metrics: Metrics,
     controllers: ControllerClient,
     streams: crate::stream::Streams,
+    /// Whether a customer is blocked, as its reports' answers say (see [`crate::cache`]).
+    blocked: LookupCache<bool>,
+    /// Which customer an API key hash belongs to, with the stored hash.
+    keys: LookupCache<(String, String)>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -74,6 +79,8 @@ impl AppState {
             metrics,
             controllers,
             streams: crate::stream::Streams::new(config_heartbeat),
+            blocked: LookupCache::default(),
+            keys: LookupCache::default(),
         })))
     }
 
@@ -157,6 +164,19 @@ impl AppState {
         self.0.leads.store(leads, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether `customer_id` has a config that is blocked; from memory when this replica read it
+    /// less than [`crate::cache::TTL`] ago and wrote no config since.
+    pub async fn customer_blocked(&self, customer_id: &str) -> crate::error::Result<bool> {
+        let now = std::time::Instant::now();
+        let generation = self.store().config_generation();
+        if let Some(blocked) = self.0.blocked.get(customer_id, generation, now) {
+            return Ok(blocked);
+        }
+        let blocked = self.store().config(customer_id).await?.is_some_and(|c| c.blocked());
+        self.0.blocked.put(customer_id, blocked, generation, now);
+        Ok(blocked)
+    }
+
     /// This replica's name in leases and job runs.
     pub fn instance_id(&self) -> &str {
         &self.0.instance_id
@@ -175,6 +195,10 @@ impl AuthState for AppState {
 
     fn session_keys(&self) -> &SessionKeys {
         AppState::session_keys(self)
+    }
+
+    fn key_cache(&self) -> &LookupCache<(String, String)> {
+        &self.0.keys
     }
 }
 

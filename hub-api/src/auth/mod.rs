@@ -105,6 +105,8 @@ pub trait AuthState: Send + Sync {
     fn config(&self) -> &Config;
     fn store(&self) -> &Store;
     fn session_keys(&self) -> &SessionKeys;
+    /// Customers found by their key hash (customer id, stored hash), see [`crate::cache`].
+    fn key_cache(&self) -> &crate::cache::LookupCache<(String, String)>;
 }
 
 /// The SHA-256 of an API key, as stored (hex).
@@ -192,11 +194,26 @@ async fn authenticate_key(state: &impl AuthState, token: &str) -> Result<Caller>
         return Ok(Caller::Global);
     }
     let hash = key_hash(token);
-    if let Some((customer_id, stored)) = state.store().customer_by_key_hash(&hash).await? {
+    if let Some((customer_id, stored)) = customer_by_key_hash(state, &hash).await? {
         if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
             crate::logging::record_customer(&customer_id);
             return Ok(Caller::Controller { customer_id });
         }
     }
     Err(AppError::Unauthorized("unknown API key".into()))
+}
+
+/// The customer of a key hash, from memory when this replica found it less than
+/// [`crate::cache::TTL`] ago and wrote no config since. Unknown keys are not remembered.
+async fn customer_by_key_hash(state: &impl AuthState, hash: &str) -> Result<Option<(String, String)>> {
+    let now = std::time::Instant::now();
+    let generation = state.store().config_generation();
+    if let Some(found) = state.key_cache().get(hash, generation, now) {
+        return Ok(Some(found));
+    }
+    let found = state.store().customer_by_key_hash(hash).await?;
+    if let Some(found) = &found {
+        state.key_cache().put(hash, found.clone(), generation, now);
+    }
+    Ok(found)
 }

@@ -53,7 +53,7 @@ pub async fn post_report(
     // Only the customer's own key may set its first controller address (see `insert_report`).
     let own_key = matches!(caller, Caller::Controller { .. });
     let row = ReportRow::from_report(&report, raw, own_key, now);
-    let blocked = state.store().config(&report.customer_id).await?.is_some_and(|c| c.blocked());
+    let blocked = state.customer_blocked(&report.customer_id).await?;
     state.ingest().submit(row).await?;
     Ok(Json(ReportAccepted { ok: true, customer_blocked: blocked, warnings }))
 }

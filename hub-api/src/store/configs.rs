@@ -106,7 +106,27 @@ const CONFIG_COLUMNS: &str =
 const SECRET_COLUMNS: &str = "api_key_hash, api_key_enc, retrieval_password_hash, retrieval_password_enc, \
     session_secret_enc, infra_tokens_enc";
 
+/// Bumps the store's config generation when dropped, after the write it guards: a cached value
+/// read before is then outdated (see [`crate::cache`]).
+struct ConfigChange<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for ConfigChange<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl Store {
+    /// The generation of customer configs as this replica wrote them: taken before a read that
+    /// is cached, it tells whether a write came after.
+    pub fn config_generation(&self) -> u64 {
+        self.config_generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn config_write(&self) -> ConfigChange<'_> {
+        ConfigChange(&self.config_generation)
+    }
+
     /// Every config; one corrupt row fails the whole read.
     pub async fn configs(&self) -> Result<Vec<ConfigRow>> {
         let rows: Vec<StoredConfig> =
@@ -156,6 +176,7 @@ impl Store {
         now: i64,
         audit: &AuditRecord,
     ) -> Result<()> {
+        let _changed = self.config_write();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO customer_configs (customer_id, display_name, domain, contact_email, status, config_json, \
@@ -190,6 +211,7 @@ impl Store {
 
     /// Replaces a config's editable values; [`no_config`] when it does not exist.
     pub async fn update_config(&self, config: &ConfigWrite, now: i64, audit: &AuditRecord) -> Result<()> {
+        let _changed = self.config_write();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE customer_configs SET display_name = $2, domain = $3, contact_email = $4, status = $5, \
@@ -216,6 +238,7 @@ impl Store {
         now: i64,
         audit: &AuditRecord,
     ) -> Result<()> {
+        let _changed = self.config_write();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE customer_configs SET status = $2, updated_at = $3 WHERE customer_id = $1")
             .bind(customer_id)
@@ -237,6 +260,7 @@ impl Store {
         now: i64,
         audit: &AuditRecord,
     ) -> Result<()> {
+        let _changed = self.config_write();
         let mut tx = self.pool.begin().await?;
         let mut changed = 1;
         let secrets = [
@@ -257,6 +281,7 @@ impl Store {
 
     /// Deletes a config (its reports and infra backups stay); [`no_config`] when it does not exist.
     pub async fn delete_config(&self, customer_id: &str, audit: &AuditRecord) -> Result<()> {
+        let _changed = self.config_write();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM customer_configs WHERE customer_id = $1")
             .bind(customer_id)
@@ -274,6 +299,7 @@ impl Store {
         status: ConfigStatus,
         now: i64,
     ) -> Result<()> {
+        let _changed = self.config_write();
         sqlx::query(
             "INSERT INTO customer_configs (customer_id, display_name, status, api_key_hash, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",

@@ -69,6 +69,8 @@ pub struct Store {
     backend: Backend,
     /// The SQLite file, checked by [`Store::ping`].
     sqlite_path: Option<std::path::PathBuf>,
+    /// Grows after every write to customer configs through this store (see [`crate::cache`]).
+    config_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -133,7 +135,7 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(options).await.context("cannot connect to the database")?;
-        let store = Store { pool, backend, sqlite_path };
+        let store = Store { pool, backend, sqlite_path, config_generation: Default::default() };
         store.migrate().await?;
         Ok(store)
     }

@@ -1,5 +1,7 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
 use hub_shared::stream::StreamKind;
@@ -174,12 +176,25 @@ impl Store {
     /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
     pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for row in rows {
-            insert_report(&mut tx, row).await?;
-            // The live stream learns that the customer's status may have changed.
-            let data = serde_json::json!({ "health": row.health, "reported_at": row.reported_at });
-            super::stream::append_stream(&mut tx, StreamKind::Status, Some(&row.customer_id), &data, row.received_at)
-                .await?;
+        write_reports(&mut tx, rows).await?;
+        // The live stream learns that the customers' statuses may have changed: one message per
+        // customer of the batch, with its newest report.
+        let batch = Batch::of(rows);
+        for chunk in pow2_chunks(&batch.latest, ROWS) {
+            let sql = format!(
+                "INSERT INTO stream_log (kind, customer_id, data_json, created_at) VALUES {}",
+                placeholders(chunk.len(), 4)
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                let data = serde_json::json!({ "health": row.health, "reported_at": row.reported_at });
+                query = query
+                    .bind(StreamKind::Status.as_str())
+                    .bind(&row.customer_id)
+                    .bind(data.to_string())
+                    .bind(row.received_at);
+            }
+            query.execute(&mut *tx).await?;
         }
         Ok(tx.commit().await?)
     }
@@ -246,63 +261,212 @@ impl Store {
 /// customer, so its first address is stored as a pending change for the operator to accept.
 /// Decided inside the upsert, so ingest adds no statement.
 pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
-            monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
-            containers_running, containers_total, last_backup_at, last_backup_ok, report_json, \
-            accepted_controller_url) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-            CASE WHEN $17 = 1 OR NOT EXISTS (SELECT 1 FROM customer_configs \
-                WHERE customer_id = $1 AND api_key_hash IS NOT NULL) THEN $4 END) \
-         ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
-            controller_version = excluded.controller_version, controller_url = excluded.controller_url, \
-            health = excluded.health, monitoring_enabled = excluded.monitoring_enabled, \
-            reported_at = excluded.reported_at, received_at = excluded.received_at, \
-            cpu_percent = excluded.cpu_percent, memory_percent = excluded.memory_percent, \
-            disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
-            containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
-            last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json, \
-            accepted_controller_url = \
-                COALESCE(report_latest.accepted_controller_url, excluded.accepted_controller_url) \
-         WHERE excluded.reported_at >= report_latest.reported_at",
-    )
-    .bind(&row.customer_id)
-    .bind(&row.hostname)
-    .bind(&row.controller_version)
-    .bind(&row.controller_url)
-    .bind(row.health)
-    .bind(i64::from(row.monitoring_enabled))
-    .bind(row.reported_at)
-    .bind(row.received_at)
-    .bind(row.cpu_percent)
-    .bind(row.memory_percent)
-    .bind(row.disk_percent)
-    .bind(row.containers_running)
-    .bind(row.containers_total)
-    .bind(row.last_backup_at)
-    .bind(row.last_backup_ok.map(i64::from))
-    .bind(&row.report_json)
-    .bind(i64::from(row.own_key))
-    .execute(&mut **tx)
-    .await?;
+    write_reports(tx, &[row]).await
+}
+
+/// The start of the `report_latest` insert; the rows' placeholders follow, in [`write_reports`]'s
+/// bind order.
+const LATEST_INSERT: &str =
+    "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
+    monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
+    containers_running, containers_total, last_backup_at, last_backup_ok, report_json, \
+    accepted_controller_url) VALUES ";
+
+/// What a report changes in its customer's latest row, unless a newer report is stored.
+const LATEST_UPSERT: &str = " ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
+    controller_version = excluded.controller_version, controller_url = excluded.controller_url, \
+    health = excluded.health, monitoring_enabled = excluded.monitoring_enabled, \
+    reported_at = excluded.reported_at, received_at = excluded.received_at, \
+    cpu_percent = excluded.cpu_percent, memory_percent = excluded.memory_percent, \
+    disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
+    containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
+    last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json, \
+    accepted_controller_url = COALESCE(report_latest.accepted_controller_url, excluded.accepted_controller_url) \
+    WHERE excluded.reported_at >= report_latest.reported_at";
+
+/// One row of the `report_latest` insert, its binds from `$first`: the report's 16 columns, then
+/// whether it came with the customer's own key, which decides the first accepted address (see
+/// [`insert_report`]).
+fn latest_row(first: usize) -> String {
+    let mut out = String::from("(");
+    for c in 0..16 {
+        out.push_str(&format!("${}, ", first + c));
+    }
+    let (id, url, own_key) = (first, first + 3, first + 16);
+    out.push_str(&format!(
+        "CASE WHEN ${own_key} = 1 OR NOT EXISTS (SELECT 1 FROM customer_configs \
+         WHERE customer_id = ${id} AND api_key_hash IS NOT NULL) THEN ${url} END)"
+    ));
+    out
+}
+
+/// The most rows in one multi-row statement of a batch (17 binds per `report_latest` row, 5 per
+/// history row). A batch is cut into powers of two up to these, so each connection prepares at
+/// most a handful of statement shapes and reuses them.
+const LATEST_ROWS: usize = 64;
+const ROWS: usize = 256;
+
+/// What a batch of reports writes, one statement per table and chunk instead of three per report,
+/// with the same result as writing them one by one in order.
+struct Batch<'a> {
+    /// Each customer's newest report of the batch (the last of equals).
+    latest: Vec<&'a ReportRow>,
+    /// Each customer's latest arrival in the batch.
+    received: Vec<(&'a str, i64)>,
+    /// The last report of each customer and report time (a re-sent report replaces its row).
+    history: Vec<&'a ReportRow>,
+}
+
+impl<'a> Batch<'a> {
+    fn of(rows: &[&'a ReportRow]) -> Batch<'a> {
+        let mut latest: Vec<&ReportRow> = Vec::new();
+        let mut received: Vec<(&str, i64)> = Vec::new();
+        let mut by_customer: HashMap<&str, usize> = HashMap::new();
+        let mut history: Vec<&ReportRow> = Vec::new();
+        let mut by_time: HashMap<(&str, i64), usize> = HashMap::new();
+        for &row in rows {
+            let id = row.customer_id.as_str();
+            match by_customer.get(id) {
+                Some(&i) => {
+                    if row.reported_at >= latest[i].reported_at {
+                        latest[i] = row;
+                    }
+                    received[i].1 = received[i].1.max(row.received_at);
+                }
+                None => {
+                    by_customer.insert(id, latest.len());
+                    latest.push(row);
+                    received.push((id, row.received_at));
+                }
+            }
+            match by_time.get(&(id, row.reported_at)) {
+                Some(&i) => history[i] = row,
+                None => {
+                    by_time.insert((id, row.reported_at), history.len());
+                    history.push(row);
+                }
+            }
+        }
+        Batch { latest, received, history }
+    }
+}
+
+/// `items` in chunks whose lengths are powers of two, at most `max` (a power of two) each.
+fn pow2_chunks<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = max.min(1 << items.len().ilog2());
+        let (chunk, rest) = items.split_at(n);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+/// `rows` groups of `cols` placeholders: `($1, $2), ($3, $4)`.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Writes reports inside a transaction (see [`Store::insert_reports`]): each customer's newest
+/// report becomes its latest (unless a newer one is stored), every arrival proves the node alive,
+/// and each report adds (or replaces) its history row.
+pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&ReportRow]) -> Result<()> {
+    let batch = Batch::of(rows);
+    for chunk in pow2_chunks(&batch.latest, LATEST_ROWS) {
+        let rows: Vec<String> = (0..chunk.len()).map(|r| latest_row(r * 17 + 1)).collect();
+        let sql = format!("{LATEST_INSERT}{}{LATEST_UPSERT}", rows.join(", "));
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(&row.customer_id)
+                .bind(&row.hostname)
+                .bind(&row.controller_version)
+                .bind(&row.controller_url)
+                .bind(row.health)
+                .bind(i64::from(row.monitoring_enabled))
+                .bind(row.reported_at)
+                .bind(row.received_at)
+                .bind(row.cpu_percent)
+                .bind(row.memory_percent)
+                .bind(row.disk_percent)
+                .bind(row.containers_running)
+                .bind(row.containers_total)
+                .bind(row.last_backup_at)
+                .bind(row.last_backup_ok.map(i64::from))
+                .bind(&row.report_json)
+                .bind(i64::from(row.own_key));
+        }
+        query.execute(&mut **tx).await?;
+    }
     // An older report (a backfill, or a controller whose clock went back) leaves the latest
     // content alone, but it still proves the node is alive now.
-    sqlx::query("UPDATE report_latest SET received_at = $2 WHERE customer_id = $1 AND received_at < $2")
-        .bind(&row.customer_id)
-        .bind(row.received_at)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
-            mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
-    )
-    .bind(&row.customer_id)
-    .bind(row.reported_at)
-    .bind(permille(row.cpu_percent))
-    .bind(permille(row.memory_percent))
-    .bind(permille(row.disk_percent))
-    .execute(&mut **tx)
-    .await?;
+    for chunk in pow2_chunks(&batch.received, ROWS) {
+        let sql = format!(
+            "UPDATE report_latest SET received_at = v.column2 FROM (VALUES {}) AS v \
+             WHERE report_latest.customer_id = v.column1 AND report_latest.received_at < v.column2",
+            placeholders(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (customer_id, received_at) in chunk {
+            query = query.bind(*customer_id).bind(*received_at);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for chunk in pow2_chunks(&batch.history, ROWS) {
+        let sql = format!(
+            "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
+             ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
+                mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
+            placeholders(chunk.len(), 5)
+        );
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(&row.customer_id)
+                .bind(row.reported_at)
+                .bind(permille(row.cpu_percent))
+                .bind(permille(row.memory_percent))
+                .bind(permille(row.disk_percent));
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_cut_in_powers_of_two() {
+        let items: Vec<u32> = (0..100).collect();
+        let sizes: Vec<usize> = pow2_chunks(&items, 64).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [64, 32, 4]);
+        assert_eq!(pow2_chunks(&items[..1], 64).count(), 1);
+        assert_eq!(pow2_chunks(&items[..0], 64).count(), 0);
+        let sizes: Vec<usize> = pow2_chunks(&items, 16).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [16, 16, 16, 16, 16, 16, 4]);
+    }
+
+    #[test]
+    fn placeholders_number_every_value() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 }

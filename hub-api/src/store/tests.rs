@@ -285,3 +285,58 @@ async fn duplicates_conflict_and_missing_rows_are_not_found() {
     // Nothing was audited for the changes that did not happen.
     assert_eq!(store.audit_log(None, None, 10).await.unwrap().len(), 1);
 }
+
+/// The reports of two stores, written one by one and as one batch, end the same: the newest
+/// report of each customer is its latest (the last of equals), every arrival counts, and a
+/// re-sent report replaces its history row.
+#[tokio::test]
+async fn a_batch_writes_what_its_reports_would_one_by_one() {
+    let at = |customer: &str, reported_at: i64, received_at: i64, cpu: f64| ReportRow {
+        reported_at,
+        received_at,
+        cpu_percent: Some(cpu),
+        report_json: format!(r#"{{"cpu": {cpu}}}"#),
+        ..report(customer)
+    };
+    let mut rows = vec![
+        at("kovacs", 2_000, 10_000, 20.0),
+        at("nagy", 5_000, 10_001, 50.0),
+        at("kovacs", 1_000, 10_002, 10.0),
+        at("kovacs", 2_000, 10_003, 21.0),
+        at("nagy", 6_000, 10_004, 60.0),
+    ];
+    // Enough customers for more than one chunk of every statement.
+    rows.extend((0..300).map(|i| at(&format!("c{i:03}"), 3_000 + i, 10_005, 1.0)));
+    let (_one_dir, one) = open().await;
+    let (_batch_dir, batch) = open().await;
+    // A newer report stored before is kept, as when written one by one.
+    for store in [&one, &batch] {
+        store.insert_reports(&[&at("c000", 99_000, 1, 9.0)]).await.unwrap();
+    }
+    for row in &rows {
+        one.insert_reports(&[row]).await.unwrap();
+    }
+    batch.insert_reports(&rows.iter().collect::<Vec<_>>()).await.unwrap();
+
+    async fn dump(store: &Store) -> (Vec<(String, i64, i64, String)>, Vec<(String, i64, Option<i64>)>) {
+        let latest = sqlx::query_as(
+            "SELECT customer_id, reported_at, received_at, report_json FROM report_latest ORDER BY customer_id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let history =
+            sqlx::query_as("SELECT customer_id, reported_at, cpu_pm FROM reports ORDER BY customer_id, reported_at")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        (latest, history)
+    }
+    let (latest, history) = dump(&batch).await;
+    assert_eq!(dump(&one).await, (latest.clone(), history.clone()));
+    assert_eq!(latest[0], ("c000".to_string(), 99_000, 10_005, r#"{"cpu": 9}"#.to_string()));
+    let kovacs = latest.iter().find(|l| l.0 == "kovacs").unwrap();
+    assert_eq!(kovacs, &("kovacs".to_string(), 2_000, 10_003, r#"{"cpu": 21}"#.to_string()));
+    let kovacs: Vec<_> = history.iter().filter(|h| h.0 == "kovacs").map(|h| (h.1, h.2)).collect();
+    assert_eq!(kovacs, [(1_000, Some(100)), (2_000, Some(210))]);
+}
