@@ -327,7 +327,10 @@ async fn a_report_only_customers_first_address_comes_with_the_global_key() {
     let (status, body) = send(&hub, Method::POST, "/api/v1/configs/manual/from-report", None).await;
     assert_eq!(status, 201, "{body}");
     let view = hub.get_json("/api/v1/configs/manual", 200).await;
-    assert_eq!(view["controller_address"], json!({"accepted": "http://10.0.0.7:8090", "pending": "http://10.0.0.8:8090"}));
+    assert_eq!(
+        view["controller_address"],
+        json!({"accepted": "http://10.0.0.7:8090", "pending": "http://10.0.0.8:8090"})
+    );
     hub.stop().await;
 }
 

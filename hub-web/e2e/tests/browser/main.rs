@@ -5,8 +5,8 @@
 //! `cargo xtask test` installs Chromium and builds the app before running them; when either is
 //! missing they fail and say so.
 
-mod controllers;
 mod alerting;
+mod controllers;
 mod customers;
 mod harness;
 mod live;
