@@ -59,8 +59,16 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
 }
 
 /// Parses JSON; the error names the path of the field that is wrong. Structs are read only from
-/// objects (see [`ObjectsOnly`]).
+/// objects (see [`ObjectsOnly`]). Bodies are read once without tracking the path (tracking it
+/// allocates a string for every key read, a few hundred per report); only a body that fails is read
+/// again to name the path.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    if let Ok(value) = T::deserialize(ObjectsOnly(&mut de)) {
+        if de.end().is_ok() {
+            return Ok(value);
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
         let path = e.path().to_string();

@@ -29,6 +29,8 @@ use utoipa::{Modify, OpenApi};
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
+    // The stream's events carry it as JSON text; generated clients parse it with this schema.
+    components(schemas(hub_shared::stream::StreamMessage)),
     tags(
         (name = "reports", description = "Controllers push status reports"),
         (name = "customers", description = "The fleet and each customer's latest state and history"),

@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use crate::assets::AssetManager;
 use crate::auth::limiter::SignInChecks;
 use crate::auth::{AuthState, SessionKeys};
-use crate::cache::LookupCache;
+use crate::cache::{LookupCache, SetSnapshot};
 use crate::config::Config;
 use crate::controller::ControllerClient;
 use crate::crypto::{self, Cipher};
@@ -36,8 +36,8 @@ struct Inner {
     metrics: Metrics,
     controllers: ControllerClient,
     streams: crate::stream::Streams,
-    /// Whether a customer is blocked, as its reports' answers say (see [`crate::cache`]).
-    blocked: LookupCache<bool>,
+    /// The blocked customers, as reports' answers say (see [`crate::cache`]).
+    blocked: SetSnapshot,
     /// Which customer an API key hash belongs to, with the stored hash.
     keys: LookupCache<(String, String)>,
 }
@@ -79,7 +79,7 @@ impl AppState {
             metrics,
             controllers,
             streams: crate::stream::Streams::new(config_heartbeat),
-            blocked: LookupCache::default(),
+            blocked: SetSnapshot::default(),
             keys: LookupCache::default(),
         })))
     }
@@ -164,17 +164,22 @@ impl AppState {
         self.0.leads.store(leads, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether `customer_id` has a config that is blocked; from memory when this replica read it
-    /// less than [`crate::cache::TTL`] ago and wrote no config since.
+    /// Whether `customer_id` has a config that is blocked; from the set of blocked customers in
+    /// memory when this replica read it less than [`crate::cache::TTL`] ago and wrote no config
+    /// since, else from the database (one read of the set, however many requests wait for it).
     pub async fn customer_blocked(&self, customer_id: &str) -> crate::error::Result<bool> {
-        let now = std::time::Instant::now();
-        let generation = self.store().config_generation();
-        if let Some(blocked) = self.0.blocked.get(customer_id, generation, now) {
-            return Ok(blocked);
+        let snapshot = &self.0.blocked;
+        if let Some(set) = snapshot.get(self.store().config_generation(), std::time::Instant::now()) {
+            return Ok(set.contains(customer_id));
         }
-        let blocked = self.store().config(customer_id).await?.is_some_and(|c| c.blocked());
-        self.0.blocked.put(customer_id, blocked, generation, now);
-        Ok(blocked)
+        let _reading = snapshot.refresh.lock().await;
+        let generation = self.store().config_generation();
+        let now = std::time::Instant::now();
+        if let Some(set) = snapshot.get(generation, now) {
+            return Ok(set.contains(customer_id));
+        }
+        let set = snapshot.put(self.store().blocked_customers().await?, generation, now);
+        Ok(set.contains(customer_id))
     }
 
     /// This replica's name in leases and job runs.

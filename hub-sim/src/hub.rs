@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hub_shared::report::ReportIn;
@@ -63,6 +63,10 @@ pub struct Hub {
     keys: Arc<HashMap<String, String>>,
     missing: Arc<[AtomicBool; 4]>,
     pub reports: Arc<AtomicU64>,
+    /// Reports the hub answered with an error.
+    pub refused_reports: Arc<AtomicU64>,
+    /// How long each accepted report took, in microseconds, from sending to the answer.
+    report_latencies: Arc<Mutex<Vec<u32>>>,
     pub optional_posts: Arc<AtomicU64>,
     pub retrievals: Arc<AtomicU64>,
     pub failures: Arc<AtomicU64>,
@@ -83,6 +87,8 @@ impl Hub {
             keys: Arc::new(keys),
             missing: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
             reports: Arc::default(),
+            refused_reports: Arc::default(),
+            report_latencies: Arc::default(),
             optional_posts: Arc::default(),
             retrievals: Arc::default(),
             failures: Arc::default(),
@@ -111,8 +117,20 @@ impl Hub {
         )
     }
 
+    /// The accepted reports' latencies: `p50_ms=… p99_ms=… max_ms=…`.
+    pub fn report_latency(&self) -> String {
+        let mut all = self.report_latencies.lock().expect("latency lock").clone();
+        all.sort_unstable();
+        let pct = |p: f64| {
+            let i = ((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1));
+            all.get(i).map_or(0.0, |us| f64::from(*us) / 1000.0)
+        };
+        format!("p50_ms={:.2} p99_ms={:.2} max_ms={:.2}", pct(0.5), pct(0.99), pct(1.0))
+    }
+
     /// Posts a report; an error says what the hub answered.
     pub async fn report(&self, report: &ReportIn) -> Result<()> {
+        let started = Instant::now();
         let resp = self
             .client
             .post(format!("{}/api/v1/report", self.base))
@@ -124,9 +142,14 @@ impl Hub {
         let status = resp.status();
         if !status.is_success() {
             self.failures.fetch_add(1, Ordering::Relaxed);
+            self.refused_reports.fetch_add(1, Ordering::Relaxed);
             let body = resp.text().await.unwrap_or_default();
             bail!("report of {} refused: {status} {}", report.customer_id, error_text(&body));
         }
+        // The answer is read too, as a controller does, before the report counts as done.
+        let _ = resp.bytes().await;
+        let micros = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+        self.report_latencies.lock().expect("latency lock").push(micros);
         self.reports.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -130,6 +130,12 @@ fn main() -> Result<()> {
             let credentials = credentials.as_deref().map(original::read_credentials).transpose()?.unwrap_or_default();
             let hub = rt.block_on(run(url, key, controller_listen, opts, credentials, manage))?;
             println!("hub-sim: {}", hub.totals());
+            // The last line, in `key=value` form for `cargo xtask bench`.
+            println!(
+                "hub-sim reports: refused={} {}",
+                hub.refused_reports.load(std::sync::atomic::Ordering::Relaxed),
+                hub.report_latency()
+            );
             let failures = hub.failures.load(std::sync::atomic::Ordering::Relaxed);
             anyhow::ensure!(!fail_on_error || failures == 0, "the hub refused {failures} requests");
             Ok(())

@@ -15,20 +15,46 @@ use anyhow::{bail, Context, Result};
 use crate::root;
 use crate::server::Server;
 
-const KEY: &str = "bench-report-key-0123456789abcdef";
+pub(crate) const KEY: &str = "bench-report-key-0123456789abcdef";
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
 /// How big the run is; `--quick` shrinks it for trying the bench itself.
-struct Plan {
+pub(crate) struct Plan {
     load_secs: u64,
-    read_secs: u64,
+    pub(crate) read_secs: u64,
     nodes: usize,
     days: u32,
 }
 
+/// The bench's steps, in the order they run; `--only STEP,…` runs some of them (and then prints
+/// the table without writing BENCHMARKS.md).
+const STEPS: [&str; 4] = ["ingest", "storage", "fleet", "spa"];
+
+/// Which steps run: every one, or those `--only` names.
+struct Steps(Option<Vec<String>>);
+
+impl Steps {
+    fn from_args(args: &[String]) -> Result<Steps> {
+        let Some(i) = args.iter().position(|a| a == "--only") else { return Ok(Steps(None)) };
+        let names: Vec<String> = args.get(i + 1).map_or("", String::as_str).split(',').map(str::to_string).collect();
+        if let Some(bad) = names.iter().find(|n| !STEPS.contains(&n.as_str())) {
+            bail!("--only: no step {bad:?}; the steps are {}", STEPS.join(", "));
+        }
+        Ok(Steps(Some(names)))
+    }
+
+    fn has(&self, step: &str) -> bool {
+        self.0.as_ref().is_none_or(|names| names.iter().any(|n| n == step))
+    }
+
+    fn all(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
 /// Resident memory of a process in KiB, from /proc/<pid>/status.
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -63,8 +89,9 @@ impl RssPeak {
     }
 }
 
-/// Runs a hub-sim subcommand and parses its `key=value` result line.
-fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
+/// Runs a hub-sim subcommand and parses the `key=value` pairs of what it prints (a later line's
+/// value wins).
+pub(crate) fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
     let mut cmd = Command::new(bin);
     cmd.args(args).env("RUST_LOG", "warn").stderr(Stdio::inherit());
     let out = cmd.output().with_context(|| format!("cannot run hub-sim {}", args.join(" ")))?;
@@ -72,15 +99,14 @@ fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
         bail!("hub-sim {} failed with {}", args.join(" "), out.status);
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().unwrap_or_default();
-    Ok(line.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
+    Ok(text.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
 }
 
-fn num(m: &HashMap<String, String>, k: &str) -> f64 {
+pub(crate) fn num(m: &HashMap<String, String>, k: &str) -> f64 {
     m.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
 }
 
-fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
+pub(crate) fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
     let mut cmd = Command::new(bins.join("felhom-hub"));
     cmd.arg("serve")
         .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
@@ -91,26 +117,26 @@ fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
     Server::start(cmd)
 }
 
-fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
         .unwrap_or(0)
 }
 
 /// One line of the table.
-struct Row {
+pub(crate) struct Row {
     metric: String,
     measured: String,
     target: String,
     verdict: String,
 }
 
-fn row(metric: &str, measured: String, target: &str, verdict: String) -> Row {
+pub(crate) fn row(metric: &str, measured: String, target: &str, verdict: String) -> Row {
     Row { metric: metric.into(), measured, target: target.into(), verdict }
 }
 
 /// "met", or by how much it is missed, for a figure that must stay `below` (or reach) `target`.
-fn verdict(value: f64, target: f64, below: bool) -> String {
+pub(crate) fn verdict(value: f64, target: f64, below: bool) -> String {
     if value.is_nan() {
         return "not measured".into();
     }
@@ -123,7 +149,7 @@ fn verdict(value: f64, target: f64, below: bool) -> String {
     }
 }
 
-fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
+pub(crate) fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
     vec!["load", "--url", url, "--key", KEY, "--connections", conns, "--duration", secs]
 }
 
@@ -141,11 +167,12 @@ impl Plan {
 }
 
 /// What every step uses: the release binaries, a scratch folder and the plan.
-struct Bench {
-    bins: PathBuf,
-    sim: PathBuf,
-    work: PathBuf,
-    plan: Plan,
+pub(crate) struct Bench {
+    pub(crate) bins: PathBuf,
+    pub(crate) sim: PathBuf,
+    pub(crate) work: PathBuf,
+    pub(crate) plan: Plan,
+    pub(crate) fleet: crate::bench_scale::FleetPlan,
 }
 
 /// One ingest run of the hub with a SQLite durability mode.
@@ -171,26 +198,47 @@ struct Reads {
 
 pub fn bench(args: &[String]) -> Result<()> {
     let plan = Plan::from_args(args);
+    let steps = Steps::from_args(args)?;
+    let quick = args.iter().any(|a| a == "--quick");
     let began = Instant::now();
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     // The same artifacts `cargo xtask dist` and `run` build: the web app first, so the release
     // hub embeds (and the SPA figure measures) the current app, not an old hub-web/dist.
-    crate::web::build()?;
-    let bins = crate::build_release_binaries()?;
+    // `--no-build` measures the release binaries already built (when the sources changed since
+    // only in ways that do not matter to the figure being checked).
+    let no_build = args.iter().any(|a| a == "--no-build");
+    if steps.has("spa") && !no_build {
+        crate::web::build()?;
+    }
+    let bins = if no_build { root().join("target/release") } else { crate::build_release_binaries()? };
     let built = began.elapsed();
     let work = root().join("target/bench");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    let bench = Bench { sim: bins.join("hub-sim"), bins, work, plan };
+    let fleet = crate::bench_scale::FleetPlan::new(quick);
+    let bench = Bench { sim: bins.join("hub-sim"), bins, work, plan, fleet };
 
-    let ingest = bench.ingest()?;
-    let mut rows = ingest_rows(&ingest);
-    let store_dir = bench.fill_store(&mut rows)?;
-    let mut reads = bench.reads(&store_dir)?;
-    rows.append(&mut reads.rows);
-    rows.extend(memory_rows(&ingest, &reads));
-    rows.push(bench.spa_row()?);
+    let mut rows = Vec::new();
+    let ingest = steps.has("ingest").then(|| bench.ingest()).transpose()?;
+    if let Some(ingest) = &ingest {
+        rows.extend(ingest_rows(ingest));
+    }
+    let mut reads = None;
+    if steps.has("storage") {
+        let store_dir = bench.fill_store(&mut rows)?;
+        let mut r = bench.reads(&store_dir)?;
+        rows.append(&mut r.rows);
+        reads = Some(r);
+    }
+    rows.extend(memory_rows(ingest.as_ref(), reads.as_ref()));
+    if steps.has("fleet") {
+        rows.extend(bench.fleet_10k()?);
+    }
+    if steps.has("spa") {
+        rows.push(bench.spa_row()?);
+    }
 
+    let body_bytes = ingest.as_ref().map_or(f64::NAN, |i| num(&i.runs[0].result, "body_bytes"));
     let header = format!(
         "Run {} on {} ({} cores), load average at start {}; release build step {:.0} s, whole bench {:.0} s. \
          Reports of {:.0} bytes on average; 64 connections for {} s per ingest run.",
@@ -200,14 +248,18 @@ pub fn bench(args: &[String]) -> Result<()> {
         loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         built.as_secs_f64(),
         began.elapsed().as_secs_f64(),
-        num(&ingest.runs[0].result, "body_bytes"),
+        body_bytes,
         bench.plan.load_secs,
     );
     let table = render(&header, &rows);
     println!("\n{table}");
-    write_benchmarks(&root().join("BENCHMARKS.md"), &table)?;
     let _ = std::fs::remove_dir_all(&bench.work);
-    eprintln!("wrote BENCHMARKS.md");
+    if steps.all() {
+        write_benchmarks(&root().join("BENCHMARKS.md"), &table)?;
+        eprintln!("wrote BENCHMARKS.md");
+    } else {
+        eprintln!("some steps only: BENCHMARKS.md is left as it was");
+    }
     Ok(())
 }
 
@@ -381,24 +433,28 @@ fn ingest_rows(ingest: &Ingest) -> Vec<Row> {
     rows
 }
 
-/// Memory: idle on a fresh and on a filled database, and the peaks under load.
-fn memory_rows(ingest: &Ingest, reads: &Reads) -> Vec<Row> {
+/// Memory: idle on a fresh and on a filled database, and the peaks under load (of the steps
+/// that ran).
+fn memory_rows(ingest: Option<&Ingest>, reads: Option<&Reads>) -> Vec<Row> {
     let mib = |kib: u64| kib as f64 / 1024.0;
-    let mut rows = vec![
-        row(
+    let mut rows = Vec::new();
+    if let Some(ingest) = ingest {
+        rows.push(row(
             "RSS idle (fresh database)",
             format!("{:.1} MiB", mib(ingest.idle_rss)),
             "< 32 MiB",
             verdict(mib(ingest.idle_rss), 32.0, true),
-        ),
-        row(
+        ));
+    }
+    if let Some(reads) = reads {
+        rows.push(row(
             "RSS idle (filled database)",
             format!("{:.1} MiB", mib(reads.idle_rss)),
             "< 32 MiB",
             verdict(mib(reads.idle_rss), 32.0, true),
-        ),
-    ];
-    for run in &ingest.runs {
+        ));
+    }
+    for run in ingest.map_or(&[][..], |i| &i.runs) {
         rows.push(row(
             &format!("RSS peak under ingest load, {}", run.sync.to_uppercase()),
             format!("{:.1} MiB", mib(run.peak_rss)),
@@ -406,12 +462,14 @@ fn memory_rows(ingest: &Ingest, reads: &Reads) -> Vec<Row> {
             verdict(mib(run.peak_rss), 96.0, true),
         ));
     }
-    rows.push(row(
-        "RSS peak serving the reads",
-        format!("{:.1} MiB", mib(reads.peak_rss)),
-        "< 96 MiB",
-        verdict(mib(reads.peak_rss), 96.0, true),
-    ));
+    if let Some(reads) = reads {
+        rows.push(row(
+            "RSS peak serving the reads",
+            format!("{:.1} MiB", mib(reads.peak_rss)),
+            "< 96 MiB",
+            verdict(mib(reads.peak_rss), 96.0, true),
+        ));
+    }
     rows
 }
 

@@ -4,6 +4,7 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod bench;
+mod bench_scale;
 mod contract;
 mod deploy;
 mod pg;
@@ -50,7 +51,9 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  run [--demo]   install what the build needs, build the web app and the server, start the hub\n\
                  test           every check: fmt, clippy, wasm build, deployment files, unit, integration and browser tests\n\
-                 bench [--quick] measure ingest, storage, reads, memory and the SPA; writes BENCHMARKS.md\n\
+                 bench [--quick] [--only STEP,..] [--no-build] measure ingest, storage and reads, a 10,000-node fleet, memory\n\
+                                and the SPA; writes BENCHMARKS.md (steps: ingest, storage, fleet, spa; with\n\
+                                --only the table is printed, not written)\n\
                  test-postgres  only the integration suite against a private PostgreSQL cluster\n\
                  contract       only the API contract checks (validator, generated clients, schemathesis)\n\
                  openapi        rewrite openapi.json from the code\n\

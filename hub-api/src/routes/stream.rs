@@ -21,6 +21,22 @@ use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::stream::REPLAY_MAX;
 
+/// One Server-Sent Event of the stream as it goes over the wire (what an SSE client hands over):
+/// the message's kind as the event name, its id, and the message itself as JSON in `data`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a description of the wire format, never built
+pub struct StreamEvent {
+    /// `status`, `event` or `job`: the message's `kind`.
+    #[schema(pattern = "^(status|event|job)$")]
+    event: String,
+    /// The message's id, to send back as `Last-Event-ID`.
+    #[schema(pattern = "^[0-9]+$")]
+    id: String,
+    /// The `StreamMessage` as JSON.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
 /// Stream the fleet's changes.
 ///
 /// Status changes (`status`), new events (`event`) and job runs (`job`) as they happen on any
@@ -29,10 +45,10 @@ use crate::stream::REPLAY_MAX;
 /// back as `Last-Event-ID` to be replayed what was missed (up to an hour back).
 #[utoipa::path(
     get, path = "/api/v1/stream", tag = "stream",
-    params(("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,18}$", description = "The last message id received; resume after it")),
+    params(("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{1,18}$", description = "The last message id received; resume after it")),
     security(("operator_session" = [])),
     responses(
-        (status = 200, description = "A stream of messages", content_type = "text/event-stream", body = StreamMessage),
+        (status = 200, description = "A stream of Server-Sent Events; each event's `data` is a `StreamMessage` as JSON", content_type = "text/event-stream", body = StreamEvent),
         (status = 400, description = "Last-Event-ID is not a number", body = ApiError),
         (status = 401, description = "Not signed in", body = ApiError),
         (status = 403, description = "Not the operator", body = ApiError),

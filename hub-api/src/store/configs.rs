@@ -145,6 +145,24 @@ impl Store {
         row.map(StoredConfig::read).transpose()
     }
 
+    /// The customers whose config is blocked. Every status but `active` is read, so one that
+    /// cannot be read fails the whole read: a blocked customer is never taken for an active one.
+    pub async fn blocked_customers(&self) -> Result<std::collections::HashSet<String>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT customer_id, status FROM customer_configs WHERE status <> $1")
+                .bind(ConfigStatus::Active.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        let mut blocked = std::collections::HashSet::new();
+        for (id, status) in rows {
+            let status = RowKey::new("customer_configs", &id).known("status", &status, ConfigStatus::parse)?;
+            if status == ConfigStatus::Blocked {
+                blocked.insert(id);
+            }
+        }
+        Ok(blocked)
+    }
+
     pub async fn config_secrets(&self, customer_id: &str) -> Result<Option<SecretsRow>> {
         Ok(sqlx::query_as(&format!("SELECT {SECRET_COLUMNS} FROM customer_configs WHERE customer_id = $1"))
             .bind(customer_id)

@@ -142,21 +142,34 @@ pub struct HistoryInsert {
 const BULK_ROWS: usize = 200;
 
 impl Store {
+    /// Switches a SQLite store of one connection into bulk loading (the storage benchmark's
+    /// fill): a page cache of `cache_kib`, no fsync, the rollback journal in memory; `false`
+    /// goes back to WAL, as the hub opens it. Nothing written meanwhile survives a crash.
+    pub async fn sqlite_bulk_load(&self, on: bool, cache_kib: u64) -> Result<()> {
+        let pragmas = if on {
+            vec![
+                format!("PRAGMA cache_size = -{cache_kib}"),
+                "PRAGMA synchronous = OFF".into(),
+                "PRAGMA journal_mode = MEMORY".into(),
+            ]
+        } else {
+            vec!["PRAGMA journal_mode = WAL".to_string(), "PRAGMA synchronous = FULL".into()]
+        };
+        for pragma in pragmas {
+            sqlx::query(&pragma).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Adds history points in one transaction, many rows per statement; points already stored
     /// are kept. For bulk loading (the storage benchmark), not for ingest.
     pub async fn insert_history_bulk(&self, rows: &[HistoryInsert]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(BULK_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 5;
-                    format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
                  ON CONFLICT (customer_id, reported_at) DO NOTHING",
-                values.join(", ")
+                Marks::new(tx.backend_name()).rows(chunk.len(), 5)
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {
@@ -183,7 +196,7 @@ impl Store {
         for chunk in pow2_chunks(&batch.latest, ROWS) {
             let sql = format!(
                 "INSERT INTO stream_log (kind, customer_id, data_json, created_at) VALUES {}",
-                placeholders(chunk.len(), 4)
+                Marks::new(tx.backend_name()).rows(chunk.len(), 4)
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {
@@ -284,23 +297,24 @@ const LATEST_UPSERT: &str = " ON CONFLICT (customer_id) DO UPDATE SET hostname =
     accepted_controller_url = COALESCE(report_latest.accepted_controller_url, excluded.accepted_controller_url) \
     WHERE excluded.reported_at >= report_latest.reported_at";
 
-/// One row of the `report_latest` insert, its binds from `$first`: the report's 16 columns, then
-/// whether it came with the customer's own key, which decides the first accepted address (see
-/// [`insert_report`]).
-fn latest_row(first: usize) -> String {
+/// One row of the `report_latest` insert, its binds in this order: the report's 16 columns, then
+/// whether it came with the customer's own key, the customer id and the controller address again,
+/// which decide the first accepted address (see [`insert_report`]).
+fn latest_row(marks: &mut Marks) -> String {
     let mut out = String::from("(");
-    for c in 0..16 {
-        out.push_str(&format!("${}, ", first + c));
+    for _ in 0..16 {
+        out.push_str(&marks.next());
+        out.push_str(", ");
     }
-    let (id, url, own_key) = (first, first + 3, first + 16);
+    let (own_key, id, url) = (marks.next(), marks.next(), marks.next());
     out.push_str(&format!(
-        "CASE WHEN ${own_key} = 1 OR NOT EXISTS (SELECT 1 FROM customer_configs \
-         WHERE customer_id = ${id} AND api_key_hash IS NOT NULL) THEN ${url} END)"
+        "CASE WHEN {own_key} = 1 OR NOT EXISTS (SELECT 1 FROM customer_configs \
+         WHERE customer_id = {id} AND api_key_hash IS NOT NULL) THEN {url} END)"
     ));
     out
 }
 
-/// The most rows in one multi-row statement of a batch (17 binds per `report_latest` row, 5 per
+/// The most rows in one multi-row statement of a batch (19 binds per `report_latest` row, 5 per
 /// history row). A batch is cut into powers of two up to these, so each connection prepares at
 /// most a handful of statement shapes and reuses them.
 const LATEST_ROWS: usize = 64;
@@ -364,24 +378,37 @@ fn pow2_chunks<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// `rows` groups of `cols` placeholders: `($1, $2), ($3, $4)`.
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut out = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
-        }
-        out.push(')');
+/// The placeholders of a statement, each bound once in the order they appear: `?` on SQLite,
+/// `$1, $2, …` on PostgreSQL. sqlx asks SQLite for the name of every numbered parameter, which
+/// SQLite finds by a linear search, so numbered placeholders make binding a statement quadratic
+/// in its parameters (most of the time of a 1,000-parameter insert); anonymous ones are not
+/// searched.
+struct Marks {
+    numbered: bool,
+    count: usize,
+}
+
+impl Marks {
+    /// For the backend named `backend` (sqlx's `backend_name()`).
+    fn new(backend: &str) -> Marks {
+        Marks { numbered: backend != "SQLite", count: 0 }
     }
-    out
+
+    fn next(&mut self) -> String {
+        self.count += 1;
+        if self.numbered {
+            format!("${}", self.count)
+        } else {
+            "?".to_string()
+        }
+    }
+
+    /// `rows` groups of `cols` placeholders: `($1, $2), ($3, $4)`.
+    fn rows(&mut self, rows: usize, cols: usize) -> String {
+        let groups: Vec<String> =
+            (0..rows).map(|_| format!("({})", (0..cols).map(|_| self.next()).collect::<Vec<_>>().join(", "))).collect();
+        groups.join(", ")
+    }
 }
 
 /// Writes reports inside a transaction (see [`Store::insert_reports`]): each customer's newest
@@ -389,8 +416,10 @@ fn placeholders(rows: usize, cols: usize) -> String {
 /// and each report adds (or replaces) its history row.
 pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&ReportRow]) -> Result<()> {
     let batch = Batch::of(rows);
+    let backend = tx.backend_name().to_string();
     for chunk in pow2_chunks(&batch.latest, LATEST_ROWS) {
-        let rows: Vec<String> = (0..chunk.len()).map(|r| latest_row(r * 17 + 1)).collect();
+        let mut marks = Marks::new(&backend);
+        let rows: Vec<String> = (0..chunk.len()).map(|_| latest_row(&mut marks)).collect();
         let sql = format!("{LATEST_INSERT}{}{LATEST_UPSERT}", rows.join(", "));
         let mut query = sqlx::query(&sql);
         for row in chunk {
@@ -411,7 +440,9 @@ pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&R
                 .bind(row.last_backup_at)
                 .bind(row.last_backup_ok.map(i64::from))
                 .bind(&row.report_json)
-                .bind(i64::from(row.own_key));
+                .bind(i64::from(row.own_key))
+                .bind(&row.customer_id)
+                .bind(&row.controller_url);
         }
         query.execute(&mut **tx).await?;
     }
@@ -421,7 +452,7 @@ pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&R
         let sql = format!(
             "UPDATE report_latest SET received_at = v.column2 FROM (VALUES {}) AS v \
              WHERE report_latest.customer_id = v.column1 AND report_latest.received_at < v.column2",
-            placeholders(chunk.len(), 2)
+            Marks::new(&backend).rows(chunk.len(), 2)
         );
         let mut query = sqlx::query(&sql);
         for (customer_id, received_at) in chunk {
@@ -434,7 +465,7 @@ pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&R
             "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
              ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
                 mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
-            placeholders(chunk.len(), 5)
+            Marks::new(&backend).rows(chunk.len(), 5)
         );
         let mut query = sqlx::query(&sql);
         for row in chunk {
@@ -466,7 +497,11 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_number_every_value() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    fn placeholders_number_every_value_on_postgres_only() {
+        assert_eq!(Marks::new("PostgreSQL").rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Marks::new("SQLite").rows(2, 2), "(?, ?), (?, ?)");
+        let mut marks = Marks::new("PostgreSQL");
+        marks.rows(1, 2);
+        assert!(latest_row(&mut marks).starts_with("($3, $4, "), "a second row goes on counting");
     }
 }
