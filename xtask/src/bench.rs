@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use crate::root;
 use crate::server::Server;
 
-const KEY: &str = "bench-report-key-0123456789abcdef";
+pub(crate) const KEY: &str = "bench-report-key-0123456789abcdef";
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
@@ -64,7 +64,7 @@ impl RssPeak {
 }
 
 /// Runs a hub-sim subcommand and parses its `key=value` result line.
-fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
+pub(crate) fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
     let mut cmd = Command::new(bin);
     cmd.args(args).env("RUST_LOG", "warn").stderr(Stdio::inherit());
     let out = cmd.output().with_context(|| format!("cannot run hub-sim {}", args.join(" ")))?;
@@ -76,11 +76,11 @@ fn sim(bin: &Path, args: &[&str]) -> Result<HashMap<String, String>> {
     Ok(line.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
 }
 
-fn num(m: &HashMap<String, String>, k: &str) -> f64 {
+pub(crate) fn num(m: &HashMap<String, String>, k: &str) -> f64 {
     m.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
 }
 
-fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
+pub(crate) fn start_hub(bins: &Path, data: &Path, sync: &str) -> Result<Server> {
     let mut cmd = Command::new(bins.join("felhom-hub"));
     cmd.arg("serve")
         .env("HUB_SERVER__LISTEN", "127.0.0.1:0")
@@ -98,19 +98,19 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// One line of the table.
-struct Row {
+pub(crate) struct Row {
     metric: String,
     measured: String,
     target: String,
     verdict: String,
 }
 
-fn row(metric: &str, measured: String, target: &str, verdict: String) -> Row {
+pub(crate) fn row(metric: &str, measured: String, target: &str, verdict: String) -> Row {
     Row { metric: metric.into(), measured, target: target.into(), verdict }
 }
 
 /// "met", or by how much it is missed, for a figure that must stay `below` (or reach) `target`.
-fn verdict(value: f64, target: f64, below: bool) -> String {
+pub(crate) fn verdict(value: f64, target: f64, below: bool) -> String {
     if value.is_nan() {
         return "not measured".into();
     }
@@ -123,7 +123,7 @@ fn verdict(value: f64, target: f64, below: bool) -> String {
     }
 }
 
-fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
+pub(crate) fn load_args<'a>(url: &'a str, secs: &'a str, conns: &'a str) -> Vec<&'a str> {
     vec!["load", "--url", url, "--key", KEY, "--connections", conns, "--duration", secs]
 }
 
@@ -188,6 +188,14 @@ pub fn bench(args: &[String]) -> Result<()> {
     let store_dir = bench.fill_store(&mut rows)?;
     let mut reads = bench.reads(&store_dir)?;
     rows.append(&mut reads.rows);
+    let fleet = crate::bench_fleet::FleetBench {
+        bins: &bench.bins,
+        sim: &bench.sim,
+        work: &bench.work,
+        store_1000: &store_dir,
+        read_secs: bench.plan.read_secs,
+    };
+    rows.extend(fleet.rows()?);
     rows.extend(memory_rows(&ingest, &reads));
     rows.push(bench.spa_row()?);
 

@@ -4,6 +4,7 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod bench;
+mod bench_fleet;
 mod contract;
 mod deploy;
 mod pg;
