@@ -3,6 +3,10 @@
 //! holds one), and closed when no page follows it any more. The browser reconnects by itself
 //! and resumes with `Last-Event-ID`. While the stream is down, a timer calls each page every
 //! 60 s instead, as before there was a stream; once it is back, each page is called to catch up.
+//! The connection is closed when the page is hidden for navigation (`pagehide`) and opened again
+//! if it comes back (`pageshow`): a page the browser keeps in its back-forward cache would
+//! otherwise hold its connection, and a few such pages exhaust the browser's connections to the
+//! hub, so that the next page's API calls wait forever.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -29,10 +33,16 @@ struct Follower {
     up: RwSignal<bool>,
 }
 
-/// The tab's one stream and who follows it.
-struct Shared {
+/// An open `EventSource` with the callbacks it calls.
+struct Connection {
     source: EventSource,
     _listeners: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+/// The tab's one stream and who follows it.
+struct Shared {
+    /// `None` while the page is hidden.
+    connection: Option<Connection>,
     followers: Vec<Follower>,
     up: bool,
     /// Opened once already: a later opening is a reconnection, after which pages catch up.
@@ -42,6 +52,7 @@ struct Shared {
 thread_local! {
     static SHARED: RefCell<Option<Shared>> = const { RefCell::new(None) };
     static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static PAGE_LISTENERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The followers' callbacks, taken out so none runs while the stream is borrowed.
@@ -63,7 +74,7 @@ fn set_up(up: bool) -> bool {
     })
 }
 
-fn open() -> Option<Shared> {
+fn connect() -> Option<Connection> {
     let source = EventSource::new(api::STREAM_PATH).ok()?;
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
         let Some(text) = e.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string()) else { return };
@@ -88,13 +99,37 @@ fn open() -> Option<Shared> {
         set_up(false);
     });
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    Some(Shared {
-        source,
-        _listeners: vec![on_message, on_open, on_error],
-        followers: Vec::new(),
-        up: false,
-        opened: false,
-    })
+    Some(Connection { source, _listeners: vec![on_message, on_open, on_error] })
+}
+
+/// Closes the connection when the page is hidden and opens it again when it is shown, once per
+/// tab (see the module's documentation).
+fn watch_page() {
+    if PAGE_LISTENERS.with(|done| done.replace(true)) {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let on_hide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let closed = SHARED.with(|s| s.borrow_mut().as_mut().and_then(|shared| shared.connection.take()));
+        if let Some(connection) = closed {
+            connection.source.close();
+            set_up(false);
+        }
+    });
+    let on_show = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        SHARED.with(|s| {
+            if let Some(shared) = s.borrow_mut().as_mut() {
+                if shared.connection.is_none() {
+                    shared.connection = connect();
+                }
+            }
+        });
+    });
+    let _ = window.add_event_listener_with_callback("pagehide", on_hide.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
+    // They live as long as the tab.
+    on_hide.forget();
+    on_show.forget();
 }
 
 /// Calls `on_change` with each message of the stream, and with `None` when the page should
@@ -103,10 +138,11 @@ fn open() -> Option<Shared> {
 pub fn follow(up: RwSignal<bool>, on_change: impl Fn(Option<&StreamMessage>) + 'static) {
     let id = NEXT_ID.with(|n| n.replace(n.get() + 1));
     let on_change: Rc<OnChange> = Rc::new(on_change);
+    watch_page();
     SHARED.with(|s| {
         let mut shared = s.borrow_mut();
         if shared.is_none() {
-            *shared = open();
+            *shared = Some(Shared { connection: connect(), followers: Vec::new(), up: false, opened: false });
         }
         if let Some(shared) = shared.as_mut() {
             up.set(shared.up);
@@ -136,8 +172,8 @@ pub fn follow(up: RwSignal<bool>, on_change: impl Fn(Option<&StreamMessage>) + '
                 None
             }
         });
-        if let Some(last) = last {
-            last.source.close();
+        if let Some(connection) = last.and_then(|last| last.connection) {
+            connection.source.close();
         }
     });
 }

@@ -36,10 +36,10 @@ pub enum ControllerError {
     #[error("customer {0:?} has not reported a controller address")]
     NoAddress(String),
     #[error(
-        "the controller address changed from {accepted} to {pending}; accept the new address before acting on \
-         the controller"
+        "the controller address {} {pending}; accept the new address before acting on the controller",
+        match accepted { Some(old) => format!("changed from {old} to"), None => "reported with the global key is".into() }
     )]
-    AddressPending { accepted: String, pending: String },
+    AddressPending { accepted: Option<String>, pending: String },
     #[error("the controller address {0:?} is not an http:// or https:// URL")]
     BadAddress(String),
     #[error("the controller at {url} cannot be reached (connection refused or no route): {detail}")]

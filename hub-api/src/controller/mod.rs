@@ -38,10 +38,11 @@ pub async fn resolve(state: &AppState, customer_id: &str) -> Result<(Target, Sto
     let (latest, row, secrets) =
         tokio::try_join!(store.latest_row(customer_id), store.config(customer_id), store.config_secrets(customer_id))?;
     let accepted = latest.as_ref().and_then(|l| l.accepted_controller_url.clone()).filter(|u| !u.trim().is_empty());
-    let Some(accepted) = accepted else { return Err(ControllerError::NoAddress(customer_id.to_string())) };
+    // A first address that came with the global key waits for the operator as a change would.
     if let Some(pending) = latest.as_ref().and_then(|l| l.pending_controller_url()) {
         return Err(ControllerError::AddressPending { accepted, pending: pending.to_string() });
     }
+    let Some(accepted) = accepted else { return Err(ControllerError::NoAddress(customer_id.to_string())) };
     let stored = row.zip(secrets);
     let own = match &stored {
         Some((_, secrets)) => {
