@@ -105,7 +105,7 @@ pub struct AlertQuery {
     pub customer_id: Option<String>,
     /// `open` (default) or `all` (resolved ones too, for a timeline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(pattern = "^(open|all)$"))]
+    #[cfg_attr(feature = "openapi", param(pattern = "^(open|all)?$"))]
     pub state: Option<String>,
 }
 

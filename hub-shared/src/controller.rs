@@ -55,6 +55,7 @@ pub struct PullResult {
 #[serde(default)]
 pub struct UpdateRequest {
     /// The version to update to; the newest the registry watch knows when absent.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9.+_-]{1,64}$"))]
     pub version: Option<String>,
 }
 

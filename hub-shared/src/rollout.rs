@@ -17,6 +17,7 @@ pub const DEFAULT_BATCH: u32 = 10;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRollout {
     /// The version (registry tag) to update to, e.g. `1.5.0`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$"))]
     pub version: String,
     /// The customers updated first.
     #[serde(default, skip_serializing_if = "Option::is_none")]

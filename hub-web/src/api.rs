@@ -66,17 +66,25 @@ enum On401 {
     Return,
 }
 
+/// Sends `request` and reads its answer as `T`. Only the reading is generic: the request and its
+/// answer's text go through one non-generic future, so each endpoint adds little code.
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<T, ApiError> {
+    let text = fetch_text(request, on_401).await?;
+    serde_json::from_str(&text).map_err(not_understood)
+}
+
+/// The text of a 2xx answer; `null` when it has none (204), which only `()` (and other types
+/// that read `null`) expect.
+async fn fetch_text(request: Result<Request, gloo_net::Error>, on_401: On401) -> Result<String, ApiError> {
     let response = fetch(request, on_401).await?;
     if response.status() == 204 {
-        // No content: only `()` (and other types that read `null`) expect this.
-        return serde_json::from_value(serde_json::Value::Null)
-            .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")));
+        return Ok("null".into());
     }
-    response
-        .json::<T>()
-        .await
-        .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")))
+    response.text().await.map_err(not_understood)
+}
+
+fn not_understood(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new("bad_response", format!("the hub's answer was not understood: {e}"))
 }
 
 /// Sends `request` and returns a 2xx answer unread; other answers become the `ApiError`.

@@ -49,7 +49,7 @@ pub async fn list_alerts(
 /// resolves opens a new alert.
 #[utoipa::path(
     post, path = "/api/v1/alerts/{id}/ack", tag = "notifications",
-    params(("id" = i64, Path, description = "Alert id")),
+    params(("id" = i64, Path, minimum = 1, description = "Alert id")),
     request_body = AckRequest,
     security(("operator_session" = [])),
     responses(

@@ -35,7 +35,7 @@ pub async fn list_maintenance(State(state): State<AppState>, caller: Caller) -> 
 /// One maintenance window.
 #[utoipa::path(
     get, path = "/api/v1/maintenance/{id}", tag = "notifications",
-    params(("id" = i64, Path, description = "Window id")),
+    params(("id" = i64, Path, minimum = 1, description = "Window id")),
     security(("operator_session" = [])),
     responses(
         (status = 200, body = MaintenanceWindow),
@@ -90,7 +90,7 @@ pub async fn create_maintenance(
 /// Replace a maintenance window.
 #[utoipa::path(
     put, path = "/api/v1/maintenance/{id}", tag = "notifications",
-    params(("id" = i64, Path, description = "Window id")),
+    params(("id" = i64, Path, minimum = 1, description = "Window id")),
     request_body = MaintenanceIn,
     security(("operator_session" = [])),
     responses(
@@ -121,7 +121,7 @@ pub async fn update_maintenance(
 /// Delete a maintenance window.
 #[utoipa::path(
     delete, path = "/api/v1/maintenance/{id}", tag = "notifications",
-    params(("id" = i64, Path, description = "Window id")),
+    params(("id" = i64, Path, minimum = 1, description = "Window id")),
     security(("operator_session" = [])),
     responses(
         (status = 204, description = "Deleted"),

@@ -67,7 +67,7 @@ pub async fn list_rollouts(
 /// One rollout with each node's step, canaries first.
 #[utoipa::path(
     get, path = "/api/v1/rollouts/{rollout_id}", tag = "rollouts",
-    params(("rollout_id" = i64, Path, description = "Rollout id")),
+    params(("rollout_id" = i64, Path, minimum = 1, description = "Rollout id")),
     security(("operator_session" = []), ("global_key" = [])),
     responses(
         (status = 200, body = Rollout),
@@ -90,7 +90,7 @@ macro_rules! control_route {
         #[doc = $doc]
         #[utoipa::path(
                             post, path = $path, tag = "rollouts",
-                            params(("rollout_id" = i64, Path, description = "Rollout id")),
+                            params(("rollout_id" = i64, Path, minimum = 1, description = "Rollout id")),
                             security(("operator_session" = [])),
                             responses(
                                 (status = 200, body = Rollout),

@@ -29,7 +29,7 @@ use crate::stream::REPLAY_MAX;
 /// back as `Last-Event-ID` to be replayed what was missed (up to an hour back).
 #[utoipa::path(
     get, path = "/api/v1/stream", tag = "stream",
-    params(("Last-Event-ID" = Option<i64>, Header, description = "The last message id received; resume after it")),
+    params(("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,18}$", description = "The last message id received; resume after it")),
     security(("operator_session" = [])),
     responses(
         (status = 200, description = "A stream of messages", content_type = "text/event-stream", body = StreamMessage),

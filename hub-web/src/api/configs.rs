@@ -85,11 +85,7 @@ pub async fn create_config_from_report(id: &str) -> Result<ConfigCreated, ApiErr
 /// `GET /api/v1/configs/{id}/preview`: the generated controller.yaml, secrets masked.
 pub async fn preview_config(id: &str) -> Result<String, ApiError> {
     let url = format!("{}/preview", config_path(id)?);
-    fetch(Request::get(&url).build(), On401::SignIn)
-        .await?
-        .text()
-        .await
-        .map_err(|e| ApiError::new("bad_response", format!("the hub's answer was not understood: {e}")))
+    fetch(Request::get(&url).build(), On401::SignIn).await?.text().await.map_err(super::not_understood)
 }
 
 /// `DELETE /api/v1/configs/{id}/recovery-lockout`

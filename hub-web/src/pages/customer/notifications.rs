@@ -88,7 +88,7 @@ fn EntryRow(e: NotificationEntry) -> impl IntoView {
     view! {
         <tr data-channel=e.channel.as_str() data-outcome=e.outcome.as_str()>
             <td data-label="Time">{format::datetime(e.created_at)}</td>
-            <td data-label="Channel"><span class="tag">{e.channel.as_str().to_uppercase()}</span></td>
+            <td data-label="Channel"><span class="tag">{e.channel.as_str().to_ascii_uppercase()}</span></td>
             <td data-label="Event">{e.event_type.clone()}</td>
             <td data-label="Recipient" class="recipient">{recipient}</td>
             <td data-label="Outcome" class=format!("outcome {}", outcome_class(e.outcome))>{outcome}</td>

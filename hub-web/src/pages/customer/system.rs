@@ -37,7 +37,7 @@ pub fn SystemCard(report: ReportIn) -> impl IntoView {
                 {row("Uptime", sys.uptime_seconds.map(format::uptime))}
                 {row("OS", sys.os.clone())}
                 {row("Kernel", sys.kernel.clone())}
-                {row("Health", Some(report.health.map_or("UNKNOWN".into(), |h| h.as_str().to_uppercase())))}
+                {row("Health", Some(report.health.map_or("UNKNOWN".into(), |h| h.as_str().to_ascii_uppercase())))}
                 {row("Monitoring", Some(if report.monitoring_enabled { "enabled" } else { "paused" }.into()))}
             </dl>
         </section>
