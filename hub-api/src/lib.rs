@@ -15,6 +15,7 @@ pub mod email_confirm;
 pub mod error;
 pub mod extract;
 pub mod fleet;
+pub mod fleet_list;
 pub mod headers;
 pub mod hub_backup;
 pub mod import_legacy;

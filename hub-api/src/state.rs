@@ -40,6 +40,8 @@ struct Inner {
     blocked: SetSnapshot,
     /// Which customer an API key hash belongs to, with the stored hash.
     keys: LookupCache<(String, String)>,
+    /// The fleet list, kept in memory (see [`crate::fleet_list`]).
+    fleet_view: crate::fleet_list::FleetView,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,7 +83,13 @@ impl AppState {
             streams: crate::stream::Streams::new(config_heartbeat),
             blocked: SetSnapshot::default(),
             keys: LookupCache::default(),
+            fleet_view: Default::default(),
         })))
+    }
+
+    /// The fleet list's snapshot and what decides when it is rebuilt.
+    pub fn fleet_view(&self) -> &crate::fleet_list::FleetView {
+        &self.0.fleet_view
     }
 
     pub fn config(&self) -> &Config {

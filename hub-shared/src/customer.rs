@@ -1,4 +1,5 @@
-//! What the fleet API says about customers: the overview row and the detail page.
+//! What the fleet API says about one customer: its summary and the detail page (the fleet list's
+//! compact rows are in [`crate::customer_list`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -6,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::report::Health;
 use crate::status::NodeStatus;
 
-/// One row of the fleet overview: a customer with its latest report summary and status.
+/// A customer with its latest report summary and status (the detail page's summary).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerSummary {
@@ -50,17 +51,6 @@ pub struct CustomerSummary {
     /// Warning events of the last 24 hours.
     #[serde(default)]
     pub warnings_24h: u32,
-}
-
-/// The fleet overview.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CustomerList {
-    pub customers: Vec<CustomerSummary>,
-    /// The hub's clock when the list was made; statuses are computed at this time.
-    pub generated_at: DateTime<Utc>,
-    /// `alerting.stale_threshold` in seconds, for clients that recompute the status.
-    pub stale_threshold_secs: i64,
 }
 
 /// One customer: the summary and the latest full report as the controller sent it.

@@ -13,6 +13,7 @@ pub mod config_diff;
 pub mod controller;
 pub mod credentials;
 pub mod customer;
+pub mod customer_list;
 pub mod error;
 pub mod event;
 pub mod fleet;

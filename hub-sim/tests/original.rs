@@ -87,7 +87,7 @@ async fn controllers_built_for_the_original_hub_work_unchanged() {
     let ids: Vec<&str> =
         customers["customers"].as_array().unwrap().iter().map(|c| c["customer_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["sim-0000", "sim-0001", "sim-0002"], "{customers}");
-    assert!(customers["customers"].as_array().unwrap().iter().all(|c| !c["last_report_at"].is_null()));
+    assert!(customers["customers"].as_array().unwrap().iter().all(|c| !c["reported_at"].is_null()));
     for id in ids {
         let events = operator.get(&format!("/api/v1/customers/{id}/events?type=controller_started")).await;
         let started = &events["events"][0];

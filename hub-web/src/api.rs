@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use hub_shared::auth::{LoginRequest, SessionInfo};
-use hub_shared::customer::{CustomerDetail, CustomerList};
+use hub_shared::customer::CustomerDetail;
+use hub_shared::customer_list::{CustomerList, CustomerListQuery};
 use hub_shared::history::{History, HistoryQuery, Period};
 use hub_shared::ApiError;
 use serde::de::DeserializeOwned;
@@ -159,9 +160,9 @@ pub async fn logout() -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `GET /api/v1/customers`
-pub async fn list_customers() -> Result<CustomerList, ApiError> {
-    send(Request::get("/api/v1/customers").build(), On401::SignIn).await
+/// `GET /api/v1/customers?status=&q=&sort=&limit=&cursor=`
+pub async fn list_customers(query: &CustomerListQuery) -> Result<CustomerList, ApiError> {
+    send(with_query(Request::get("/api/v1/customers"), query).build(), On401::SignIn).await
 }
 
 /// `GET /api/v1/customers/{id}`

@@ -1,9 +1,8 @@
-//! The dashboard's view of the fleet: which rows the search and the status filter keep and in
-//! which order, all kept in the URL's query (`?q=&status=&sort=&dir=`) so a reload keeps them.
+//! The dashboard's view of the fleet: the search, the status filter and the order, kept in the
+//! URL's query (`?q=&status=&sort=&dir=`) so a reload keeps them, and the list query they make
+//! (the hub filters, sorts and pages).
 
-use std::cmp::Ordering;
-
-use hub_shared::customer::CustomerSummary;
+use hub_shared::customer_list::{CustomerListQuery, ListOrder, ListSort, StatusCounts};
 use hub_shared::NodeStatus;
 
 /// The columns the fleet table sorts by.
@@ -105,73 +104,32 @@ impl FleetQuery {
         FleetQuery { sort: key, descending, ..self.clone() }
     }
 
-    fn matches(&self, c: &CustomerSummary) -> bool {
-        if self.status.is_some_and(|s| s != c.status) {
-            return false;
-        }
-        let needle = self.search.trim().to_lowercase();
-        needle.is_empty()
-            || [Some(&c.customer_id), c.display_name.as_ref(), c.hostname.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|text| text.to_lowercase().contains(&needle))
-    }
-
-    /// The rows to show: blocked customers are hidden from the dashboard, the rest filtered and
-    /// sorted (ties broken by customer id, so the order never jumps between refreshes).
-    pub fn apply(&self, customers: &[CustomerSummary]) -> Vec<CustomerSummary> {
-        let mut rows: Vec<CustomerSummary> =
-            customers.iter().filter(|c| !c.blocked && self.matches(c)).cloned().collect();
-        rows.sort_by(|a, b| {
-            let order = compare(self.sort, a, b);
-            let order = if self.descending { order.reverse() } else { order };
-            order.then_with(|| a.customer_id.cmp(&b.customer_id))
-        });
-        rows
-    }
-}
-
-/// Worst status first by default; missing values sort last.
-fn compare(key: SortKey, a: &CustomerSummary, b: &CustomerSummary) -> Ordering {
-    fn opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
-        match (a, b) {
-            (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
+    /// The hub's list query for this view (without page): the dashboard leaves blocked
+    /// customers out unless they are asked for.
+    pub fn list_query(&self) -> CustomerListQuery {
+        let statuses = match self.status {
+            Some(status) => status.as_str().to_string(),
+            None => VISIBLE.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+        };
+        let search = self.search.trim();
+        CustomerListQuery {
+            status: Some(statuses),
+            q: (!search.is_empty()).then(|| search.to_string()),
+            sort: Some(ListOrder { by: self.sort.list_sort(), descending: self.descending }.as_param()),
+            ..Default::default()
         }
     }
-    match key {
-        SortKey::Status => severity(b.status).cmp(&severity(a.status)),
-        SortKey::Customer => name(a).cmp(&name(b)),
-        SortKey::Hostname => opt(a.hostname.as_ref(), b.hostname.as_ref()),
-        SortKey::Version => opt(a.controller_version.as_ref(), b.controller_version.as_ref()),
-        // Most recent first.
-        SortKey::LastReport => opt(b.last_report_at, a.last_report_at),
-        SortKey::Cpu => opt(a.cpu_percent, b.cpu_percent),
-        SortKey::Memory => opt(a.memory_percent, b.memory_percent),
-        SortKey::Disk => opt(a.disk_percent, b.disk_percent),
-        SortKey::Containers => opt(a.containers_running, b.containers_running),
-        SortKey::Backup => opt(b.last_backup_at, a.last_backup_at),
+}
+
+impl SortKey {
+    fn list_sort(self) -> ListSort {
+        ListSort::parse(self.as_str()).expect("every column is an order of the list")
     }
 }
 
-/// How much a status needs the operator's eye.
-fn severity(status: NodeStatus) -> u8 {
-    match status {
-        NodeStatus::Down => 5,
-        NodeStatus::Warn => 4,
-        NodeStatus::Pending => 3,
-        NodeStatus::Disabled => 2,
-        NodeStatus::Ok => 1,
-        NodeStatus::Blocked => 0,
-    }
-}
-
-/// What the operator calls the customer: the display name, else the id.
-pub fn name(c: &CustomerSummary) -> String {
-    c.display_name.clone().unwrap_or_else(|| c.customer_id.clone()).to_lowercase()
-}
+/// The statuses the dashboard shows (blocked customers are on the customers page).
+pub const VISIBLE: [NodeStatus; 5] =
+    [NodeStatus::Ok, NodeStatus::Warn, NodeStatus::Down, NodeStatus::Disabled, NodeStatus::Pending];
 
 /// Percent-encodes a query value (letters, digits and `-._~` stay).
 fn encode(s: &str) -> String {
@@ -183,70 +141,31 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// How many of the visible (not blocked) customers have each status.
-pub fn counts(customers: &[CustomerSummary]) -> Vec<(NodeStatus, usize)> {
-    NodeStatus::ALL
-        .into_iter()
-        .filter(|s| *s != NodeStatus::Blocked)
-        .map(|s| (s, customers.iter().filter(|c| !c.blocked && c.status == s).count()))
-        .collect()
+/// How many customers of the whole fleet have each status the dashboard shows.
+pub fn counts(counts: &StatusCounts) -> Vec<(NodeStatus, u32)> {
+    VISIBLE.into_iter().map(|s| (s, counts.get(s))).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
-
-    fn customer(id: &str, status: NodeStatus, cpu: Option<f64>) -> CustomerSummary {
-        CustomerSummary {
-            customer_id: id.into(),
-            display_name: None,
-            managed: false,
-            blocked: status == NodeStatus::Blocked,
-            status,
-            hostname: Some(format!("{id}-node")),
-            controller_version: None,
-            latest_version: None,
-            drift: None,
-            controller_url: None,
-            controller_address_changed: false,
-            last_report_at: Some(DateTime::<Utc>::from_timestamp_millis(0).unwrap()),
-            health: None,
-            monitoring_enabled: true,
-            cpu_percent: cpu,
-            memory_percent: None,
-            disk_percent: None,
-            containers_running: None,
-            containers_total: None,
-            last_backup_at: None,
-            last_backup_ok: None,
-            errors_24h: 0,
-            warnings_24h: 0,
-        }
-    }
-
-    fn ids(rows: &[CustomerSummary]) -> Vec<&str> {
-        rows.iter().map(|c| c.customer_id.as_str()).collect()
-    }
 
     #[test]
-    fn hides_blocked_filters_and_sorts_worst_first() {
-        let fleet = [
-            customer("alma", NodeStatus::Ok, Some(10.0)),
-            customer("barack", NodeStatus::Down, Some(90.0)),
-            customer("citrom", NodeStatus::Blocked, None),
-            customer("dio", NodeStatus::Warn, None),
-        ];
-        assert_eq!(ids(&FleetQuery::default().apply(&fleet)), ["barack", "dio", "alma"]);
-        let q = FleetQuery { search: "ALMA-NO".into(), ..Default::default() };
-        assert_eq!(ids(&q.apply(&fleet)), ["alma"]);
-        let q = FleetQuery { status: Some(NodeStatus::Warn), ..Default::default() };
-        assert_eq!(ids(&q.apply(&fleet)), ["dio"]);
-        let by_cpu = FleetQuery::default().sorted_by(SortKey::Cpu);
-        assert_eq!(ids(&by_cpu.apply(&fleet)), ["alma", "barack", "dio"]);
-        assert_eq!(ids(&by_cpu.sorted_by(SortKey::Cpu).apply(&fleet)), ["dio", "barack", "alma"]);
-        let counts = counts(&fleet);
-        assert_eq!(counts[0], (NodeStatus::Ok, 1));
+    fn asks_the_hub_for_the_view() {
+        let q = FleetQuery::default().list_query();
+        assert_eq!(q.status.as_deref(), Some("OK,WARN,DOWN,DISABLED,PENDING"));
+        assert_eq!((q.q, q.sort.as_deref()), (None, Some("status")));
+        let by_cpu = FleetQuery { search: " alma ".into(), status: Some(NodeStatus::Down), ..Default::default() }
+            .sorted_by(SortKey::Cpu)
+            .sorted_by(SortKey::Cpu);
+        let q = by_cpu.list_query();
+        assert_eq!(
+            (q.status.as_deref(), q.q.as_deref(), q.sort.as_deref()),
+            (Some("DOWN"), Some("alma"), Some("-cpu"))
+        );
+        assert!(SortKey::ALL.iter().all(|k| ListSort::parse(k.as_str()).is_some()));
+        let counts = counts(&StatusCounts { ok: 3, blocked: 1, ..Default::default() });
+        assert_eq!(counts[0], (NodeStatus::Ok, 3));
         assert!(!counts.iter().any(|(s, _)| *s == NodeStatus::Blocked));
     }
 

@@ -29,7 +29,7 @@ pub(crate) struct Plan {
 
 /// The bench's steps, in the order they run; `--only STEP,…` runs some of them (and then prints
 /// the table without writing BENCHMARKS.md).
-const STEPS: [&str; 4] = ["ingest", "storage", "fleet", "spa"];
+const STEPS: [&str; 5] = ["ingest", "storage", "list", "fleet", "spa"];
 
 /// Which steps run: every one, or those `--only` names.
 struct Steps(Option<Vec<String>>);
@@ -229,6 +229,16 @@ pub fn bench(args: &[String]) -> Result<()> {
         let mut r = bench.reads(&store_dir)?;
         rows.append(&mut r.rows);
         reads = Some(r);
+        if steps.has("list") {
+            let list = crate::bench_fleet::FleetBench {
+                bins: &bench.bins,
+                sim: &bench.sim,
+                work: &bench.work,
+                store_1000: &store_dir,
+                read_secs: bench.plan.read_secs,
+            };
+            rows.extend(list.rows()?);
+        }
     }
     rows.extend(memory_rows(ingest.as_ref(), reads.as_ref()));
     if steps.has("fleet") {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_scale;
+mod bench_fleet;
 mod contract;
 mod deploy;
 mod pg;

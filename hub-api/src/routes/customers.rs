@@ -1,11 +1,12 @@
 //! The fleet: every customer with its latest report summary, one customer's latest report, and
 //! the history the charts draw.
 
-use std::collections::{BTreeMap, HashMap};
-
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hub_shared::customer::{CustomerDetail, CustomerList};
+use hub_shared::customer::CustomerDetail;
+use hub_shared::customer_list::{CustomerList, CustomerListQuery};
 use hub_shared::history::{History, HistoryPoint, HistoryQuery};
 use hub_shared::ApiError;
 
@@ -14,60 +15,43 @@ use crate::email_confirm;
 use crate::error::{AppError, Result};
 use crate::extract::{ApiQuery, CustomerId};
 use crate::fleet::{mark_outdated, summarize};
+use crate::fleet_list::{self, Page};
 use crate::state::AppState;
-use crate::store::{ConfigRow, LatestRow, SeverityCounts};
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// List every customer.
+/// The fleet list: one compact row per customer, filtered, sorted and paged on the server.
 ///
-/// Configured customers and customers that only report, with the latest report summary and the
-/// status by the shared rule, the count of error and warning events of the last 24 hours, and
-/// `latest_version` when the controller is older than the newest the registry watch knows.
-/// Blocked customers are included with status `BLOCKED`.
+/// Configured customers and customers that only report, with what the fleet views show: the
+/// status by the shared rule (`BLOCKED` for blocked customers), the latest report's numbers,
+/// the count of error and warning events of the last 24 hours, `latest_version` when the
+/// controller is older than the newest the registry watch knows, and the drift mark. The rest
+/// of a customer's summary (controller address, declared health, monitoring flag, full
+/// precision) is in `GET /api/v1/customers/{id}`.
+///
+/// Without parameters the answer holds every customer by id. `limit` pages; each page but the
+/// last carries `next_cursor`, which asks for the next with the same `sort`. `counts` are for
+/// the whole fleet whatever the filter; `matched` counts the customers that pass it. Served from
+/// a snapshot in memory: this replica's writes show at once, another replica's within a second
+/// (anything else within 10 s).
 #[utoipa::path(
     get, path = "/api/v1/customers", tag = "customers",
+    params(CustomerListQuery),
     security(("operator_session" = []), ("global_key" = [])),
     responses(
         (status = 200, body = CustomerList),
+        (status = 400, description = "A bad `status`, `sort`, `limit` or `cursor`; the message names it", body = ApiError),
         (status = 403, description = "A customer's key", body = ApiError),
     )
 )]
-pub async fn list_customers(State(state): State<AppState>, caller: Caller) -> Result<Json<CustomerList>> {
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<CustomerListQuery>,
+) -> Result<Response> {
     caller.require_fleet_read()?;
-    let generated_at = chrono::Utc::now();
-    let now = generated_at.timestamp_millis();
-    let (configs, latest, counts, newest, drift) = tokio::try_join!(
-        state.store().configs(),
-        state.store().latest_reports(),
-        state.store().severity_counts(now - DAY_MS),
-        state.store().registry_latest(),
-        state.store().drift_checks(),
-    )?;
-    let drift = crate::drift::marks(&drift)?;
-    let counts: HashMap<&str, &SeverityCounts> = counts.iter().map(|c| (c.customer_id.as_str(), c)).collect();
-    let stale_ms = state.config().stale_ms();
-    let mut by_id: BTreeMap<&str, (Option<&ConfigRow>, Option<&LatestRow>)> = BTreeMap::new();
-    for c in &configs {
-        by_id.entry(&c.customer_id).or_default().0 = Some(c);
-    }
-    for l in &latest {
-        by_id.entry(&l.customer_id).or_default().1 = Some(l);
-    }
-    let customers = by_id
-        .into_iter()
-        .map(|(id, (c, l))| {
-            let mut summary = summarize(id, c, l, now, stale_ms)?;
-            mark_outdated(&mut summary, newest.as_ref());
-            summary.drift = drift.get(id).filter(|_| summary.managed).cloned();
-            if let Some(n) = counts.get(id) {
-                summary.errors_24h = n.errors.clamp(0, i64::from(u32::MAX)) as u32;
-                summary.warnings_24h = n.warnings.clamp(0, i64::from(u32::MAX)) as u32;
-            }
-            Ok(summary)
-        })
-        .collect::<Result<_>>()?;
-    Ok(Json(CustomerList { customers, generated_at, stale_threshold_secs: stale_ms / 1000 }))
+    let page = Page::from_query(&query)?;
+    let snapshot = state.fleet_view().snapshot(&state, chrono::Utc::now()).await?;
+    let body = fleet_list::answer(&snapshot, &page);
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// One customer with its latest full report.

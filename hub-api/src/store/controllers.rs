@@ -54,6 +54,7 @@ impl Store {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        self.touch_fleet();
         Ok(true)
     }
 
@@ -144,6 +145,7 @@ impl Store {
             insert_event(&mut tx, event).await?;
         }
         tx.commit().await?;
+        self.touch_fleet();
         Ok(true)
     }
 }

@@ -28,6 +28,7 @@ impl Store {
         .bind(&row.message)
         .execute(&self.pool)
         .await?;
+        self.touch_fleet();
         Ok(())
     }
 

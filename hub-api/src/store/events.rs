@@ -97,6 +97,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id = insert_event(&mut tx, event).await?;
         tx.commit().await?;
+        self.touch_fleet();
         Ok(id)
     }
 

@@ -71,6 +71,10 @@ pub struct Store {
     sqlite_path: Option<std::path::PathBuf>,
     /// Grows after every write to customer configs through this store (see [`crate::cache`]).
     config_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Grows after every write through this store that the fleet list shows (reports, events,
+    /// drift, the registry's newest release, controller addresses; configs count by
+    /// `config_generation`): see [`crate::fleet_list`].
+    fleet_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -135,7 +139,13 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(options).await.context("cannot connect to the database")?;
-        let store = Store { pool, backend, sqlite_path, config_generation: Default::default() };
+        let store = Store {
+            pool,
+            backend,
+            sqlite_path,
+            config_generation: Default::default(),
+            fleet_generation: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -182,4 +192,17 @@ impl Store {
 /// Clamps a float into a BIGINT-friendly tenth-of-a-percent.
 pub(crate) fn permille(v: Option<f64>) -> Option<i64> {
     v.filter(|x| x.is_finite()).map(|x| (x * 10.0).round().clamp(0.0, 1_000_000.0) as i64)
+}
+
+impl Store {
+    /// What this replica wrote that the fleet list shows: it changes after every such write.
+    pub fn fleet_generation(&self) -> u64 {
+        let ordering = std::sync::atomic::Ordering::SeqCst;
+        self.fleet_generation.load(ordering).wrapping_add(self.config_generation.load(ordering))
+    }
+
+    /// Marks a write the fleet list shows (after its commit).
+    pub(crate) fn touch_fleet(&self) {
+        self.fleet_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }

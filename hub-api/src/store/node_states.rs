@@ -139,6 +139,7 @@ impl Store {
         }
         let id = insert_event(&mut tx, event).await?;
         tx.commit().await?;
+        self.touch_fleet();
         Ok(Some(id))
     }
 }

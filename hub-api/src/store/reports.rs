@@ -209,7 +209,9 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        self.touch_fleet();
+        Ok(())
     }
 
     pub async fn latest_reports(&self) -> Result<Vec<LatestRow>> {

@@ -268,6 +268,7 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.touch_fleet();
         Ok(changed)
     }
 

@@ -63,6 +63,8 @@ impl Store {
 
     pub async fn put_registry_latest(&self, latest: &RegistryLatest) -> Result<()> {
         let text = serde_json::to_string(latest).expect("two plain fields serialize");
-        self.put_setting(REGISTRY_LATEST, &text).await
+        self.put_setting(REGISTRY_LATEST, &text).await?;
+        self.touch_fleet();
+        Ok(())
     }
 }

@@ -70,6 +70,17 @@ impl Store {
         Ok(id.unwrap_or(0))
     }
 
+    /// A cheap mark of what any replica wrote that the fleet list shows: the newest ids of this
+    /// log (reports, events, job runs such as the drift check and the registry watch) and of the
+    /// audit log (the operator's changes to customers). Both are primary-key lookups.
+    pub async fn fleet_marker(&self) -> Result<(i64, i64)> {
+        let (stream, audit): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT (SELECT MAX(id) FROM stream_log), (SELECT MAX(id) FROM audit_log)")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((stream.unwrap_or(0), audit.unwrap_or(0)))
+    }
+
     /// Deletes messages older than `before` (ms); returns how many.
     pub async fn prune_stream(&self, before: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM stream_log WHERE created_at < $1").bind(before).execute(&self.pool).await?;

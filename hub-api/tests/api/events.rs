@@ -238,6 +238,6 @@ async fn the_customer_list_counts_errors_and_warnings_of_the_last_day() {
     let list = hub.get_json("/api/v1/customers", 200).await;
     let row = |id: &str| list["customers"].as_array().unwrap().iter().find(|c| c["customer_id"] == id).unwrap().clone();
     assert_eq!((row("kovacs")["errors_24h"].clone(), row("kovacs")["warnings_24h"].clone()), (json!(2), json!(1)));
-    assert_eq!((row("nagy")["errors_24h"].clone(), row("nagy")["warnings_24h"].clone()), (json!(0), json!(0)));
+    assert_eq!((row("nagy").get("errors_24h"), row("nagy").get("warnings_24h")), (None, None), "zero is left out");
     hub.stop().await;
 }

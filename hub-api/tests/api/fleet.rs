@@ -49,7 +49,7 @@ async fn versions_count_nodes_and_mark_the_outdated_ones() {
     let list = hub.get_json("/api/v1/customers", 200).await;
     let row = |id: &str| list["customers"].as_array().unwrap().iter().find(|c| c["customer_id"] == id).unwrap().clone();
     assert_eq!(row("kovacs")["latest_version"], "1.5.0", "outdated, with the newer version beside its own");
-    assert_eq!(row("kovacs")["controller_version"], "1.4.2");
+    assert_eq!(row("kovacs")["version"], "1.4.2");
     for current in ["szabo", "toth"] {
         assert!(row(current).get("latest_version").is_none(), "{current}: the field is left out");
     }

@@ -14,6 +14,7 @@ mod drift;
 mod email_confirm;
 mod events;
 mod fleet;
+mod fleet_list;
 mod helpers;
 mod hub_backup;
 mod infra;

@@ -193,8 +193,22 @@ async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
     let b = HubProcess::start(&db_url, &dir.path().join("b"), &email_api.uri()).await;
     let store = Store::connect_url(&db_url, 1, SqliteSync::Full).await.unwrap();
 
-    // A report through one replica is seen by the other.
+    // A report through one replica is seen by the other, whose fleet list (a snapshot in
+    // memory) notices it by the database's change marker within a second.
     let client = reqwest::Client::new();
+    let list_on_b = || async {
+        let list: Value = client
+            .get(format!("{}/api/v1/customers", b.base))
+            .bearer_auth(REPORT_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list
+    };
+    assert_eq!(list_on_b().await["customers"], serde_json::json!([]));
     let res = client
         .post(format!("{}/api/v1/report", a.base))
         .bearer_auth(REPORT_KEY)
@@ -203,16 +217,10 @@ async fn two_hubs_on_one_postgres_act_as_one_and_fail_over() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let list: Value = client
-        .get(format!("{}/api/v1/customers", b.base))
-        .bearer_auth(REPORT_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["customers"][0]["customer_id"], "kovacs");
+    wait_for("the other replica's list", Duration::from_secs(15), || async {
+        list_on_b().await["customers"][0]["customer_id"] == "kovacs"
+    })
+    .await;
 
     wait_for("a leader", Duration::from_secs(30), || async { lease_holder(&store).await.is_some() }).await;
     let leader = lease_holder(&store).await.unwrap();

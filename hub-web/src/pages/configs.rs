@@ -1,7 +1,8 @@
-//! `/configs`: every customer, managed or report-only, blocked ones grayed out, with its
-//! controller version (outdated or not) and config drift, and the button that checks drift now.
+//! `/configs`: every customer by name, managed or report-only, blocked ones grayed out, with its
+//! controller version (outdated or not) and config drift, a page at a time, and the button that
+//! checks drift now.
 
-use hub_shared::customer::CustomerSummary;
+use hub_shared::customer_list::{CustomerListQuery, CustomerRow, ListOrder, ListSort};
 use hub_shared::fleet::DriftCheck;
 use hub_shared::ApiError;
 use leptos::prelude::*;
@@ -9,13 +10,14 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::{DriftBadge, ErrorNotice, Loading, StatusBadge, VersionMark};
-use crate::fleet::name;
 use crate::format;
-use crate::pages::dashboard::Fleet;
+use crate::pages::dashboard::{Fleet, MoreRows};
 
 #[component]
 pub fn ConfigsPage() -> impl IntoView {
-    let fleet = Fleet::poll();
+    let by_name = ListOrder { by: ListSort::Customer, descending: false };
+    let fleet =
+        Fleet::poll(Memo::new(move |_| CustomerListQuery { sort: Some(by_name.as_param()), ..Default::default() }));
     view! {
         <div class="page-head">
             <h1>"Customers"</h1>
@@ -30,8 +32,7 @@ pub fn ConfigsPage() -> impl IntoView {
             if list.customers.is_empty() {
                 return view! { <p class="notice empty">"No customers yet."</p> }.into_any();
             }
-            let mut customers = list.customers;
-            customers.sort_by_key(|c| (c.blocked, name(c), c.customer_id.clone()));
+            let customers = list.customers;
             let now = list.generated_at;
             view! {
                 <div class="table-wrap">
@@ -47,10 +48,11 @@ pub fn ConfigsPage() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {customers.into_iter().map(|c| view! { <CustomerRow c=c now=now/> }).collect_view()}
+                            {customers.into_iter().map(|c| view! { <CustomerLine c=c now=now/> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
+                <MoreRows fleet=fleet/>
             }
             .into_any()
         }}
@@ -58,20 +60,20 @@ pub fn ConfigsPage() -> impl IntoView {
 }
 
 #[component]
-fn CustomerRow(c: CustomerSummary, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    let class = if c.blocked { "blocked" } else { "" };
+fn CustomerLine(c: CustomerRow, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let class = if c.blocked() { "blocked" } else { "" };
     let kind = if c.managed { "MANAGED" } else { "MANUAL" };
     view! {
         <tr class=class data-customer=c.customer_id.clone()>
             <td><StatusBadge status=c.status/></td>
             <td class="name">
-                <a href=format!("/customers/{}", c.customer_id)>{c.display_name.clone().unwrap_or_else(|| c.customer_id.clone())}</a>
-                {c.display_name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
+                <a href=format!("/customers/{}", c.customer_id)>{c.label().to_string()}</a>
+                {c.name.is_some().then(|| view! { <span class="sub muted">{c.customer_id.clone()}</span> })}
             </td>
             <td><span class="tag">{kind}</span></td>
-            <td><VersionMark version=c.controller_version.clone() latest=c.latest_version.clone()/></td>
+            <td><VersionMark version=c.version.clone() latest=c.latest_version.clone()/></td>
             <td class="drift">{c.managed.then(|| view! { <DriftBadge drift=c.drift.clone()/> })}</td>
-            <td>{format::age_since(c.last_report_at, now)}</td>
+            <td>{format::age_since(c.reported_at, now)}</td>
         </tr>
     }
 }

@@ -8,6 +8,7 @@
 mod alerting;
 mod controllers;
 mod customers;
+mod fleet_pages;
 mod harness;
 mod live;
 mod ops;
