@@ -4,8 +4,8 @@
 //! and only when `--version` does not already print the pinned one (see `tools`).
 
 mod bench;
-mod bench_scale;
 mod bench_fleet;
+mod bench_scale;
 mod contract;
 mod deploy;
 mod pg;
