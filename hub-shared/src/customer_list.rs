@@ -243,14 +243,17 @@ pub struct CustomerListQuery {
     /// memory, disk, containers, backup; a leading `-` reverses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
-    /// Page size, at least 1; without it the page holds every matching customer.
+    /// Page size, 1 to 100,000; without it the page holds every matching customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100_000))]
     pub limit: Option<u32>,
     /// The previous page's `next_cursor` (asked with the same `sort`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
+
+/// The largest page `limit` asks for.
+pub const LIMIT_MAX: u32 = 100_000;
 
 impl CustomerListQuery {
     /// The statuses asked for (none: all); the error names the parameter.
@@ -281,6 +284,9 @@ impl CustomerListQuery {
     pub fn page_size(&self) -> Result<Option<u32>, String> {
         match self.limit {
             Some(0) => Err("limit: must be at least 1 (leave it out for every customer)".into()),
+            Some(n) if n > LIMIT_MAX => {
+                Err(format!("limit: must be at most {LIMIT_MAX} (leave it out for every customer)"))
+            }
             other => Ok(other),
         }
     }
@@ -312,6 +318,8 @@ mod tests {
         assert!(bad.statuses().unwrap_err().starts_with("status:"));
         assert!(bad.order().unwrap_err().starts_with("sort:"));
         assert!(bad.page_size().unwrap_err().starts_with("limit:"));
+        let huge = CustomerListQuery { limit: Some(LIMIT_MAX + 1), ..Default::default() };
+        assert!(huge.page_size().unwrap_err().starts_with("limit:"));
         let needle = CustomerListQuery { q: Some("  Kovács ".into()), ..Default::default() }.needle();
         assert_eq!(needle.as_deref(), Some("kovács"));
     }
