@@ -33,19 +33,25 @@ pub async fn check_fleet(state: &AppState, now: DateTime<Utc>, deadline: Option<
     let now_ms = now.timestamp_millis();
     let mut check = DriftCheck { nodes, in_sync: 0, drifted: 0, unreachable: 0, unfinished: nodes, checked_at: now };
     let mut failures = Vec::new();
-    let mut results = futures::stream::iter(ids).map(|id| check_node(state, id, now_ms)).buffer_unordered(CONCURRENCY);
+    // Each node's result is stored inside its own future: the loop below awaits nothing but the
+    // stream, because futures waiting in `buffer_unordered` are not polled while the loop awaits
+    // something else, and those holding pool connections would starve the loop's own query.
+    let store_row = |id: String| async move {
+        match check_node(state, id, now_ms).await {
+            Outcome::Checked(row) => state.store().put_drift(&row).await.map(|()| Outcome::Checked(row)),
+            failed => Ok(failed),
+        }
+    };
+    let mut results = futures::stream::iter(ids).map(store_row).buffer_unordered(CONCURRENCY);
     let collect = async {
         while let Some(outcome) = results.next().await {
             check.unfinished -= 1;
-            match outcome {
-                Outcome::Checked(row) => {
-                    state.store().put_drift(&row).await?;
-                    match (row.reachable != 0, row.keys) {
-                        (false, _) => check.unreachable += 1,
-                        (true, 0) => check.in_sync += 1,
-                        (true, _) => check.drifted += 1,
-                    }
-                }
+            match outcome? {
+                Outcome::Checked(row) => match (row.reachable != 0, row.keys) {
+                    (false, _) => check.unreachable += 1,
+                    (true, 0) => check.in_sync += 1,
+                    (true, _) => check.drifted += 1,
+                },
                 Outcome::HubFailed(message) => failures.push(message),
             }
         }
