@@ -28,6 +28,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let JsonBytes(raw) = JsonBytes::from_request(req, state).await?;
+        let value = parse_json(&raw)?;
+        Ok(ApiJson { value, raw })
+    }
+}
+
+/// A JSON body as it arrived, for a handler that reads it itself (with [`parse_json`]): 415
+/// without a JSON content type, 413 over the body limit.
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         require_json(req.headers())?;
         let raw = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -36,8 +50,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 AppError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
             }
         })?;
-        let value = parse_json(&raw)?;
-        Ok(ApiJson { value, raw })
+        Ok(JsonBytes(raw))
     }
 }
 
@@ -63,11 +76,8 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
 /// allocates a string for every key read, a few hundred per report); only a body that fails is read
 /// again to name the path.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
-    let mut de = serde_json::Deserializer::from_slice(raw);
-    if let Ok(value) = T::deserialize(ObjectsOnly(&mut de)) {
-        if de.end().is_ok() {
-            return Ok(value);
-        }
+    if let Some(value) = parse_json_strict(raw) {
+        return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
@@ -82,6 +92,14 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     })?;
     de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
     Ok(value)
+}
+
+/// The body as `T`, read once without tracking the path; `None` when it is not (see
+/// [`parse_json`] for an answer naming the field).
+pub fn parse_json_strict<T: DeserializeOwned>(raw: &[u8]) -> Option<T> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = T::deserialize(ObjectsOnly(&mut de)).ok()?;
+    de.end().is_ok().then_some(value)
 }
 
 /// A query string read into one of the shared query types (`hub_shared::page::PageQuery`, …):

@@ -79,6 +79,8 @@ pub async fn start(config: Config) -> anyhow::Result<Hub> {
     let scheduler = tokio::spawn(jobs::run_scheduler(state.clone(), jobs::all(), cancel.clone()));
     // Every replica rescans its own view of the assets directory; the task ends with `cancel`.
     state.assets().spawn_rescan(assets::RESCAN_EVERY, cancel.clone());
+    // SQLite's log is moved into the database off the ingest writer's path; ends with `cancel`.
+    tokio::spawn(store::run_checkpointer(state.store().clone(), cancel.clone()));
     let leader = state.clone();
     let (store, notifier) = (state.store().clone(), state.notifier().clone());
     let dispatcher = tokio::spawn(notify::run_dispatcher(store, notifier, move || leader.leads(), cancel.clone()));

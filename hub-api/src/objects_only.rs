@@ -43,8 +43,14 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         deserialize_seq,
         deserialize_map,
         deserialize_identifier,
-        deserialize_ignored_any,
     );
+
+    /// A value the target ignores (an unknown field) is still read as any value, so its numbers
+    /// must be in range and its nesting within serde_json's limit, as when the body is read as a
+    /// JSON value: a body that a handler keeps as it arrived (a report) can be read back.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Wrap(visitor))
+    }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
         self.0.deserialize_unit_struct(name, Wrap(visitor))
@@ -235,6 +241,22 @@ mod tests {
         assert_eq!(ok.inner, Inner { a: Some(1), b: None });
         assert_eq!(ok.list, [Inner { a: None, b: Some(2) }]);
         assert_eq!(ok.maybe, Some(Inner { a: Some(3), b: None }));
+    }
+
+    #[test]
+    fn ignored_values_are_read_as_json_values_are() {
+        let deep =
+            format!(r#"{{"name":"x","inner":{{}},"maybe":null,"extra":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        for (json, error) in [
+            (r#"{"name":"x","inner":{},"maybe":null,"extra":{"n":[1e400]}}"#.to_string(), "number out of range"),
+            (deep, "recursion limit"),
+        ] {
+            assert!(serde_json::from_str::<Outer>(&json).is_ok(), "serde alone skips the unknown field");
+            assert!(serde_json::from_str::<serde_json::Value>(&json).is_err());
+            let err = read(&json).unwrap_err().to_string();
+            assert!(err.contains(error), "{err}");
+        }
+        assert!(read(r#"{"name":"x","inner":{},"maybe":null,"extra":{"n":[1, "a", {"b": null}]}}"#).is_ok());
     }
 
     #[test]

@@ -226,16 +226,23 @@ impl Store {
             .await?)
     }
 
+    /// The summary of a customer's latest report and its JSON as it arrived.
     pub async fn latest_report(&self, customer_id: &str) -> Result<Option<(LatestRow, String)>> {
-        // One statement, so the summary and the JSON come from the same report.
-        let row: Option<sqlx::any::AnyRow> =
-            sqlx::query(&format!("SELECT {LATEST_COLUMNS}, report_json FROM report_latest WHERE customer_id = $1"))
-                .bind(customer_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        // One statement, so the summary and the JSON come from the same report (both are
+        // written in the same transaction, under the same rule).
+        let row: Option<sqlx::any::AnyRow> = sqlx::query(&format!(
+            "SELECT {LATEST_COLUMNS}, (SELECT b.report_json FROM report_bodies b \
+             WHERE b.customer_id = report_latest.customer_id) AS report_json \
+             FROM report_latest WHERE customer_id = $1"
+        ))
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let latest = LatestRow::from_row(&row)?;
-        let json: String = sqlx::Row::try_get(&row, "report_json")?;
+        let json: Option<String> = sqlx::Row::try_get(&row, "report_json")?;
+        let json =
+            json.ok_or_else(|| RowKey::new("report_bodies", customer_id).corrupt("the report's JSON is missing"))?;
         Ok(Some((latest, json)))
     }
 
@@ -284,8 +291,7 @@ pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &Repo
 const LATEST_INSERT: &str =
     "INSERT INTO report_latest (customer_id, hostname, controller_version, controller_url, health, \
     monitoring_enabled, reported_at, received_at, cpu_percent, memory_percent, disk_percent, \
-    containers_running, containers_total, last_backup_at, last_backup_ok, report_json, \
-    accepted_controller_url) VALUES ";
+    containers_running, containers_total, last_backup_at, last_backup_ok, accepted_controller_url) VALUES ";
 
 /// What a report changes in its customer's latest row, unless a newer report is stored.
 const LATEST_UPSERT: &str = " ON CONFLICT (customer_id) DO UPDATE SET hostname = excluded.hostname, \
@@ -295,16 +301,20 @@ const LATEST_UPSERT: &str = " ON CONFLICT (customer_id) DO UPDATE SET hostname =
     cpu_percent = excluded.cpu_percent, memory_percent = excluded.memory_percent, \
     disk_percent = excluded.disk_percent, containers_running = excluded.containers_running, \
     containers_total = excluded.containers_total, last_backup_at = excluded.last_backup_at, \
-    last_backup_ok = excluded.last_backup_ok, report_json = excluded.report_json, \
+    last_backup_ok = excluded.last_backup_ok, \
     accepted_controller_url = COALESCE(report_latest.accepted_controller_url, excluded.accepted_controller_url) \
     WHERE excluded.reported_at >= report_latest.reported_at";
 
-/// One row of the `report_latest` insert, its binds in this order: the report's 16 columns, then
+/// The body of each customer's newest report, replaced under the same rule as its summary row.
+const BODY_UPSERT: &str = " ON CONFLICT (customer_id) DO UPDATE SET reported_at = excluded.reported_at, \
+    report_json = excluded.report_json WHERE excluded.reported_at >= report_bodies.reported_at";
+
+/// One row of the `report_latest` insert, its binds in this order: the report's 15 columns, then
 /// whether it came with the customer's own key, the customer id and the controller address again,
 /// which decide the first accepted address (see [`insert_report`]).
 fn latest_row(marks: &mut Marks) -> String {
     let mut out = String::from("(");
-    for _ in 0..16 {
+    for _ in 0..15 {
         out.push_str(&marks.next());
         out.push_str(", ");
     }
@@ -316,8 +326,8 @@ fn latest_row(marks: &mut Marks) -> String {
     out
 }
 
-/// The most rows in one multi-row statement of a batch (19 binds per `report_latest` row, 5 per
-/// history row). A batch is cut into powers of two up to these, so each connection prepares at
+/// The most rows in one multi-row statement of a batch (18 binds per `report_latest` row, 3 per
+/// body, 5 per history row). A batch is cut into powers of two up to these, so each connection prepares at
 /// most a handful of statement shapes and reuses them.
 const LATEST_ROWS: usize = 64;
 const ROWS: usize = 256;
@@ -441,10 +451,20 @@ pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&R
                 .bind(row.containers_total)
                 .bind(row.last_backup_at)
                 .bind(row.last_backup_ok.map(i64::from))
-                .bind(&row.report_json)
                 .bind(i64::from(row.own_key))
                 .bind(&row.customer_id)
                 .bind(&row.controller_url);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for chunk in pow2_chunks(&batch.latest, ROWS) {
+        let sql = format!(
+            "INSERT INTO report_bodies (customer_id, reported_at, report_json) VALUES {}{BODY_UPSERT}",
+            Marks::new(&backend).rows(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query.bind(&row.customer_id).bind(row.reported_at).bind(&row.report_json);
         }
         query.execute(&mut **tx).await?;
     }

@@ -319,12 +319,16 @@ async fn a_batch_writes_what_its_reports_would_one_by_one() {
     batch.insert_reports(&rows.iter().collect::<Vec<_>>()).await.unwrap();
 
     async fn dump(store: &Store) -> (Vec<(String, i64, i64, String)>, Vec<(String, i64, Option<i64>)>) {
-        let latest = sqlx::query_as(
-            "SELECT customer_id, reported_at, received_at, report_json FROM report_latest ORDER BY customer_id",
-        )
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT customer_id, reported_at, received_at FROM report_latest ORDER BY customer_id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        let mut latest = Vec::new();
+        for (id, reported_at, received_at) in rows {
+            let (_, json) = store.latest_report(&id).await.unwrap().unwrap();
+            latest.push((id, reported_at, received_at, json));
+        }
         let history =
             sqlx::query_as("SELECT customer_id, reported_at, cpu_pm FROM reports ORDER BY customer_id, reported_at")
                 .fetch_all(store.pool())
@@ -339,4 +343,21 @@ async fn a_batch_writes_what_its_reports_would_one_by_one() {
     assert_eq!(kovacs, &("kovacs".to_string(), 2_000, 10_003, r#"{"cpu": 21}"#.to_string()));
     let kovacs: Vec<_> = history.iter().filter(|h| h.0 == "kovacs").map(|h| (h.1, h.2)).collect();
     assert_eq!(kovacs, [(1_000, Some(100)), (2_000, Some(210))]);
+}
+
+/// Commits leave the write-ahead log to the hub's own checkpoint (SQLite would copy it inside
+/// every commit past 1,000 pages), and that checkpoint moves all of it into the database.
+#[tokio::test]
+async fn the_log_is_checkpointed_by_the_hub_not_inside_commits() {
+    let (_dir, store) = open().await;
+    let rows: Vec<ReportRow> =
+        (0..1500).map(|i| ReportRow { report_json: "x".repeat(3000), ..report(&format!("c{i:04}")) }).collect();
+    for chunk in rows.chunks(100) {
+        store.insert_reports(&chunk.iter().collect::<Vec<_>>()).await.unwrap();
+    }
+    let (log, done) = store.checkpoint_wal().await.unwrap().expect("a SQLite store");
+    assert!(log > 1_500, "every page written since the start is still in the log: {log} frames");
+    assert_eq!(done, log, "the checkpoint moved the whole log");
+    let (_, json) = store.latest_report("c0042").await.unwrap().unwrap();
+    assert_eq!(json.len(), 3000);
 }

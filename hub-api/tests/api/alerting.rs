@@ -82,8 +82,8 @@ async fn reported(state: &AppState, ids: &[String], now: DateTime<Utc>, age_ms: 
     let at = now.timestamp_millis() - age_ms;
     for id in ids {
         sqlx::query(
-            "INSERT INTO report_latest (customer_id, health, monitoring_enabled, reported_at, received_at, report_json) \
-             VALUES ($1, 'ok', 1, $2, $2, '{}') ON CONFLICT (customer_id) DO UPDATE SET received_at = $2",
+            "INSERT INTO report_latest (customer_id, health, monitoring_enabled, reported_at, received_at) \
+             VALUES ($1, 'ok', 1, $2, $2) ON CONFLICT (customer_id) DO UPDATE SET received_at = $2",
         )
         .bind(id)
         .bind(at)
