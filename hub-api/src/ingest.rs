@@ -8,7 +8,10 @@ use tokio::task::JoinHandle;
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::store::{ReportRow, Store};
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
+
+use crate::store::{ReportRow, Store, StoreError};
 
 /// The most reports written in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -48,10 +51,14 @@ impl Ingest {
 
 async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // The writer keeps one connection between batches: taking one from the pool for each batch
+    // costs a check of the connection (a round trip) every time. After a failed write it takes
+    // a fresh one, in case the connection is what failed.
+    let mut conn = None;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<&ReportRow> = batch.iter().map(|p| &p.row).collect();
         let started = std::time::Instant::now();
-        let written = store.insert_reports(&rows).await;
+        let written = write(&store, &mut conn, &rows).await;
         metrics.ingest_batch(rows.len(), started.elapsed(), written.is_ok());
         match written {
             Ok(()) => {
@@ -64,7 +71,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics)
                 drop(rows);
                 // One bad row must not fail the others: retry each in its own transaction.
                 for p in batch.drain(..) {
-                    let result = store.insert_reports(&[&p.row]).await.map_err(|e| e.to_string());
+                    let result = write(&store, &mut conn, &[&p.row]).await.map_err(|e| e.to_string());
                     if result.is_ok() {
                         metrics.report_stored();
                     }
@@ -73,4 +80,19 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics)
             }
         }
     }
+}
+
+/// Writes `rows` in one transaction on the writer's connection, taking one from the pool when it
+/// has none; a failure gives the connection back to the pool (which drops it if it is broken).
+async fn write(store: &Store, conn: &mut Option<PoolConnection<Any>>, rows: &[&ReportRow]) -> Result<(), StoreError> {
+    let mut held = match conn.take() {
+        Some(held) => held,
+        None => store.pool().acquire().await?,
+    };
+    store.insert_reports_on(&mut held, rows).await?;
+    // With a pool of one connection, keeping it would leave nothing for the readers.
+    if store.pool().options().get_max_connections() > 1 {
+        *conn = Some(held);
+    }
+    Ok(())
 }

@@ -1,10 +1,12 @@
 //! Reports: the latest full report per customer and the compact history the charts draw.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use hub_shared::report::{Health, ReportIn, HEALTH_UNKNOWN};
 use hub_shared::stream::StreamKind;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{permille, Result, RowKey, Store};
@@ -188,27 +190,16 @@ impl Store {
     /// Writes reports in one transaction: each updates the customer's latest report (unless a
     /// newer one is already stored) and adds a history row (a re-sent report replaces its row).
     pub async fn insert_reports(&self, rows: &[&ReportRow]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        write_reports(&mut tx, rows).await?;
+        let mut conn = self.pool.acquire().await?;
+        self.insert_reports_on(&mut conn, rows).await
+    }
+
+    /// [`Store::insert_reports`] on a connection the caller keeps (the ingest writer's own).
+    pub async fn insert_reports_on(&self, conn: &mut PoolConnection<Any>, rows: &[&ReportRow]) -> Result<()> {
+        let mut tx = sqlx::Connection::begin(&mut **conn).await?;
         // The live stream learns that the customers' statuses may have changed: one message per
         // customer of the batch, with its newest report.
-        let batch = Batch::of(rows);
-        for chunk in pow2_chunks(&batch.latest, ROWS) {
-            let sql = format!(
-                "INSERT INTO stream_log (kind, customer_id, data_json, created_at) VALUES {}",
-                Marks::new(tx.backend_name()).rows(chunk.len(), 4)
-            );
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                let data = serde_json::json!({ "health": row.health, "reported_at": row.reported_at });
-                query = query
-                    .bind(StreamKind::Status.as_str())
-                    .bind(&row.customer_id)
-                    .bind(data.to_string())
-                    .bind(row.received_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        write_reports(&mut tx, rows, true).await?;
         tx.commit().await?;
         self.touch_fleet();
         Ok(())
@@ -283,7 +274,7 @@ impl Store {
 /// customer, so its first address is stored as a pending change for the operator to accept.
 /// Decided inside the upsert, so ingest adds no statement.
 pub(crate) async fn insert_report(tx: &mut Transaction<'static, Any>, row: &ReportRow) -> Result<()> {
-    write_reports(tx, &[row]).await
+    write_reports(tx, &[row], false).await
 }
 
 /// The start of the `report_latest` insert; the rows' placeholders follow, in [`write_reports`]'s
@@ -423,82 +414,170 @@ impl Marks {
     }
 }
 
+/// What one statement of a batch writes (see [`write_reports`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// Each customer's newest report of the batch into `report_latest`, unless a newer one is stored.
+    Latest,
+    /// Their bodies into `report_bodies`, under the same rule.
+    Body,
+    /// Every customer's latest arrival: an older report (a backfill, or a controller whose clock
+    /// went back) leaves the latest content alone, but it still proves the node is alive now.
+    Received,
+    /// A history row per report (a re-sent report replaces its row).
+    History,
+    /// A live-stream status message per customer.
+    Stream,
+}
+
+impl Part {
+    /// The statement for `rows` rows, its placeholders taken from `marks`.
+    fn sql(self, rows: usize, marks: &mut Marks) -> String {
+        match self {
+            Part::Latest => {
+                let values: Vec<String> = (0..rows).map(|_| latest_row(marks)).collect();
+                format!("{LATEST_INSERT}{}{LATEST_UPSERT}", values.join(", "))
+            }
+            Part::Body => format!(
+                "INSERT INTO report_bodies (customer_id, reported_at, report_json) VALUES {}{BODY_UPSERT}",
+                marks.rows(rows, 3)
+            ),
+            Part::Received => format!(
+                "UPDATE report_latest SET received_at = v.column2 FROM (VALUES {}) AS v \
+                 WHERE report_latest.customer_id = v.column1 AND report_latest.received_at < v.column2",
+                marks.rows(rows, 2)
+            ),
+            Part::History => format!(
+                "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
+                 ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
+                    mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
+                marks.rows(rows, 5)
+            ),
+            Part::Stream => format!(
+                "INSERT INTO stream_log (kind, customer_id, data_json, created_at) VALUES {}",
+                marks.rows(rows, 4)
+            ),
+        }
+    }
+
+    /// Binds the values of the batch's rows `range` in the order of [`Part::sql`].
+    fn bind<'q>(self, mut query: Query<'q>, batch: &Batch<'q>, range: Range<usize>) -> Query<'q> {
+        match self {
+            Part::Latest => {
+                for row in &batch.latest[range] {
+                    query = query
+                        .bind(&row.customer_id)
+                        .bind(&row.hostname)
+                        .bind(&row.controller_version)
+                        .bind(&row.controller_url)
+                        .bind(row.health)
+                        .bind(i64::from(row.monitoring_enabled))
+                        .bind(row.reported_at)
+                        .bind(row.received_at)
+                        .bind(row.cpu_percent)
+                        .bind(row.memory_percent)
+                        .bind(row.disk_percent)
+                        .bind(row.containers_running)
+                        .bind(row.containers_total)
+                        .bind(row.last_backup_at)
+                        .bind(row.last_backup_ok.map(i64::from))
+                        .bind(i64::from(row.own_key))
+                        .bind(&row.customer_id)
+                        .bind(&row.controller_url);
+                }
+            }
+            Part::Body => {
+                for row in &batch.latest[range] {
+                    query = query.bind(&row.customer_id).bind(row.reported_at).bind(&row.report_json);
+                }
+            }
+            Part::Received => {
+                for (customer_id, received_at) in &batch.received[range] {
+                    query = query.bind(*customer_id).bind(*received_at);
+                }
+            }
+            Part::History => {
+                for row in &batch.history[range] {
+                    query = query
+                        .bind(&row.customer_id)
+                        .bind(row.reported_at)
+                        .bind(permille(row.cpu_percent))
+                        .bind(permille(row.memory_percent))
+                        .bind(permille(row.disk_percent));
+                }
+            }
+            Part::Stream => {
+                for row in &batch.latest[range] {
+                    let data = serde_json::json!({ "health": row.health, "reported_at": row.reported_at });
+                    query = query
+                        .bind(StreamKind::Status.as_str())
+                        .bind(&row.customer_id)
+                        .bind(data.to_string())
+                        .bind(row.received_at);
+                }
+            }
+        }
+        query
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// `0..len` in ranges whose lengths are powers of two, at most `max` each (see [`pow2_chunks`]).
+fn pow2_ranges(len: usize, max: usize) -> Vec<Range<usize>> {
+    let items = vec![(); len];
+    let mut start = 0;
+    pow2_chunks(&items, max)
+        .map(|chunk| {
+            start += chunk.len();
+            start - chunk.len()..start
+        })
+        .collect()
+}
+
 /// Writes reports inside a transaction (see [`Store::insert_reports`]): each customer's newest
 /// report becomes its latest (unless a newer one is stored), every arrival proves the node alive,
-/// and each report adds (or replaces) its history row.
-pub(crate) async fn write_reports(tx: &mut Transaction<'static, Any>, rows: &[&ReportRow]) -> Result<()> {
+/// and each report adds (or replaces) its history row; with `announce`, each customer of the
+/// batch gets a live-stream status message.
+///
+/// The batch is cut into chunks of customers, and each chunk is one statement per [`Part`]. On
+/// SQLite a chunk's statements go to the connection in one query, one round trip to its worker
+/// thread: a round trip (the worker and the writing task wake each other) cost more than the
+/// rows of a statement, and a batch of 30 reports needed about twenty. PostgreSQL takes one
+/// statement per query.
+pub(crate) async fn write_reports(tx: &mut Transaction<'_, Any>, rows: &[&ReportRow], announce: bool) -> Result<()> {
     let batch = Batch::of(rows);
     let backend = tx.backend_name().to_string();
-    for chunk in pow2_chunks(&batch.latest, LATEST_ROWS) {
-        let mut marks = Marks::new(&backend);
-        let rows: Vec<String> = (0..chunk.len()).map(|_| latest_row(&mut marks)).collect();
-        let sql = format!("{LATEST_INSERT}{}{LATEST_UPSERT}", rows.join(", "));
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query
-                .bind(&row.customer_id)
-                .bind(&row.hostname)
-                .bind(&row.controller_version)
-                .bind(&row.controller_url)
-                .bind(row.health)
-                .bind(i64::from(row.monitoring_enabled))
-                .bind(row.reported_at)
-                .bind(row.received_at)
-                .bind(row.cpu_percent)
-                .bind(row.memory_percent)
-                .bind(row.disk_percent)
-                .bind(row.containers_running)
-                .bind(row.containers_total)
-                .bind(row.last_backup_at)
-                .bind(row.last_backup_ok.map(i64::from))
-                .bind(i64::from(row.own_key))
-                .bind(&row.customer_id)
-                .bind(&row.controller_url);
-        }
-        query.execute(&mut **tx).await?;
+    // History rows follow the latest rows one for one unless a customer sent several reports.
+    let aligned = batch.history.len() == batch.latest.len();
+    let mut parts = vec![Part::Latest, Part::Body, Part::Received];
+    if aligned {
+        parts.push(Part::History);
     }
-    for chunk in pow2_chunks(&batch.latest, ROWS) {
-        let sql = format!(
-            "INSERT INTO report_bodies (customer_id, reported_at, report_json) VALUES {}{BODY_UPSERT}",
-            Marks::new(&backend).rows(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query.bind(&row.customer_id).bind(row.reported_at).bind(&row.report_json);
-        }
-        query.execute(&mut **tx).await?;
+    if announce {
+        parts.push(Part::Stream);
     }
-    // An older report (a backfill, or a controller whose clock went back) leaves the latest
-    // content alone, but it still proves the node is alive now.
-    for chunk in pow2_chunks(&batch.received, ROWS) {
-        let sql = format!(
-            "UPDATE report_latest SET received_at = v.column2 FROM (VALUES {}) AS v \
-             WHERE report_latest.customer_id = v.column1 AND report_latest.received_at < v.column2",
-            Marks::new(&backend).rows(chunk.len(), 2)
-        );
-        let mut query = sqlx::query(&sql);
-        for (customer_id, received_at) in chunk {
-            query = query.bind(*customer_id).bind(*received_at);
-        }
-        query.execute(&mut **tx).await?;
+    let mut groups: Vec<(&[Part], Range<usize>)> =
+        pow2_ranges(batch.latest.len(), LATEST_ROWS).into_iter().map(|range| (&parts[..], range)).collect();
+    if !aligned {
+        groups.extend(pow2_ranges(batch.history.len(), ROWS).into_iter().map(|range| (&[Part::History][..], range)));
     }
-    for chunk in pow2_chunks(&batch.history, ROWS) {
-        let sql = format!(
-            "INSERT INTO reports (customer_id, reported_at, cpu_pm, mem_pm, disk_pm) VALUES {} \
-             ON CONFLICT (customer_id, reported_at) DO UPDATE SET cpu_pm = excluded.cpu_pm, \
-                mem_pm = excluded.mem_pm, disk_pm = excluded.disk_pm",
-            Marks::new(&backend).rows(chunk.len(), 5)
-        );
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query
-                .bind(&row.customer_id)
-                .bind(row.reported_at)
-                .bind(permille(row.cpu_percent))
-                .bind(permille(row.memory_percent))
-                .bind(permille(row.disk_percent));
+    for (parts, range) in groups {
+        if backend == "SQLite" {
+            let mut marks = Marks::new(&backend);
+            let sql: Vec<String> = parts.iter().map(|part| part.sql(range.len(), &mut marks)).collect();
+            let sql = sql.join(";\n");
+            let mut query = sqlx::query(&sql);
+            for part in parts {
+                query = part.bind(query, &batch, range.clone());
+            }
+            query.execute(&mut **tx).await?;
+        } else {
+            for part in parts {
+                let sql = part.sql(range.len(), &mut Marks::new(&backend));
+                part.bind(sqlx::query(&sql), &batch, range.clone()).execute(&mut **tx).await?;
+            }
         }
-        query.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -343,6 +343,9 @@ async fn a_batch_writes_what_its_reports_would_one_by_one() {
     assert_eq!(kovacs, &("kovacs".to_string(), 2_000, 10_003, r#"{"cpu": 21}"#.to_string()));
     let kovacs: Vec<_> = history.iter().filter(|h| h.0 == "kovacs").map(|h| (h.1, h.2)).collect();
     assert_eq!(kovacs, [(1_000, Some(100)), (2_000, Some(210))]);
+    // One live-stream message per customer of the batch (and one for the report before it).
+    let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stream_log").fetch_one(batch.pool()).await.unwrap();
+    assert_eq!(messages, 1 + 302);
 }
 
 /// Commits leave the write-ahead log to the hub's own checkpoint (SQLite would copy it inside

@@ -34,6 +34,22 @@ async fn a_report_is_stored_and_read_back_with_unknown_fields() {
     hub.stop().await;
 }
 
+/// The ingest writer keeps a connection of its own between batches, but not the only one: a hub
+/// configured with one database connection still answers its readers after a report.
+#[tokio::test]
+async fn one_database_connection_is_shared_by_ingest_and_the_readers() {
+    let tweak: Tweak = Box::new(|raw| raw.database.max_connections = 1);
+    let mut hub = spawn_hub_with(Options { password: true, tweak: Some(tweak) }).await;
+    for customer in ["kovacs", "nagy"] {
+        assert_eq!(hub.post_report(REPORT_KEY, &report(customer)).await.status(), 200);
+    }
+    hub.login().await;
+    let detail = hub.get_json("/api/v1/customers/nagy", 200).await;
+    assert_eq!(detail["summary"]["status"], "OK");
+    assert_eq!(hub.post_report(REPORT_KEY, &report("kovacs")).await.status(), 200);
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn health_and_configuration_decide_the_status() {
     let mut hub = spawn_hub().await;
