@@ -543,8 +543,8 @@ fn pow2_ranges(len: usize, max: usize) -> Vec<Range<usize>> {
 /// The batch is cut into chunks of customers, and each chunk is one statement per [`Part`]. On
 /// SQLite a chunk's statements go to the connection in one query, one round trip to its worker
 /// thread: a round trip (the worker and the writing task wake each other) cost more than the
-/// rows of a statement, and a batch of 30 reports needed about twenty. PostgreSQL takes one
-/// statement per query.
+/// rows of a statement, and a batch of 30 reports in power-of-two chunks per table needed about
+/// twenty. PostgreSQL takes one statement per query.
 pub(crate) async fn write_reports(tx: &mut Transaction<'_, Any>, rows: &[&ReportRow], announce: bool) -> Result<()> {
     let batch = Batch::of(rows);
     let backend = tx.backend_name().to_string();
@@ -557,13 +557,24 @@ pub(crate) async fn write_reports(tx: &mut Transaction<'_, Any>, rows: &[&Report
     if announce {
         parts.push(Part::Stream);
     }
-    let mut groups: Vec<(&[Part], Range<usize>)> =
-        pow2_ranges(batch.latest.len(), LATEST_ROWS).into_iter().map(|range| (&parts[..], range)).collect();
+    // On SQLite the writer's connection keeps the script of every chunk size up to
+    // `LATEST_ROWS` prepared (64 shapes, within sqlx's cache of 100 statements), so a batch is
+    // cut into as few chunks as possible; PostgreSQL keeps to powers of two.
+    let sqlite = backend == "SQLite";
+    let chunks = if sqlite {
+        (0..batch.latest.len())
+            .step_by(LATEST_ROWS)
+            .map(|start| start..batch.latest.len().min(start + LATEST_ROWS))
+            .collect()
+    } else {
+        pow2_ranges(batch.latest.len(), LATEST_ROWS)
+    };
+    let mut groups: Vec<(&[Part], Range<usize>)> = chunks.into_iter().map(|range| (&parts[..], range)).collect();
     if !aligned {
         groups.extend(pow2_ranges(batch.history.len(), ROWS).into_iter().map(|range| (&[Part::History][..], range)));
     }
     for (parts, range) in groups {
-        if backend == "SQLite" {
+        if sqlite {
             let mut marks = Marks::new(&backend);
             let sql: Vec<String> = parts.iter().map(|part| part.sql(range.len(), &mut marks)).collect();
             let sql = sql.join(";\n");
