@@ -317,9 +317,10 @@ fn latest_row(marks: &mut Marks) -> String {
     out
 }
 
-/// The most rows in one multi-row statement of a batch (18 binds per `report_latest` row, 3 per
-/// body, 5 per history row). A batch is cut into powers of two up to these, so each connection prepares at
-/// most a handful of statement shapes and reuses them.
+/// The most customers in one chunk of a batch (18 binds per `report_latest` row, 3 per body, 2 per
+/// arrival, 5 per history row, 4 per stream message), and the most history rows in one statement
+/// when a customer sent several reports. Chunks have few lengths ([`sqlite_ranges`], powers of two
+/// on PostgreSQL), so each connection prepares a handful of statement shapes and reuses them.
 const LATEST_ROWS: usize = 64;
 const ROWS: usize = 256;
 
