@@ -175,12 +175,12 @@ impl Store {
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {
-                query = query
-                    .bind(&row.customer_id)
-                    .bind(row.reported_at)
-                    .bind(permille(row.cpu_percent))
-                    .bind(permille(row.memory_percent))
-                    .bind(permille(row.disk_percent));
+                query = bind_history(
+                    query,
+                    &row.customer_id,
+                    row.reported_at,
+                    [row.cpu_percent, row.memory_percent, row.disk_percent],
+                );
             }
             query.execute(&mut *tx).await?;
         }
@@ -499,12 +499,12 @@ impl Part {
             }
             Part::History => {
                 for row in &batch.history[range] {
-                    query = query
-                        .bind(&row.customer_id)
-                        .bind(row.reported_at)
-                        .bind(permille(row.cpu_percent))
-                        .bind(permille(row.memory_percent))
-                        .bind(permille(row.disk_percent));
+                    query = bind_history(
+                        query,
+                        &row.customer_id,
+                        row.reported_at,
+                        [row.cpu_percent, row.memory_percent, row.disk_percent],
+                    );
                 }
             }
             Part::Stream => {
@@ -523,6 +523,11 @@ impl Part {
 }
 
 type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds one history row: the customer, the report time and cpu, memory and disk in permille.
+fn bind_history<'q>(query: Query<'q>, customer_id: &'q str, reported_at: i64, percents: [Option<f64>; 3]) -> Query<'q> {
+    percents.into_iter().fold(query.bind(customer_id).bind(reported_at), |query, p| query.bind(permille(p)))
+}
 
 /// `0..len` in ranges whose lengths are powers of two, at most `max` each (see [`pow2_chunks`]).
 fn pow2_ranges(len: usize, max: usize) -> Vec<Range<usize>> {
