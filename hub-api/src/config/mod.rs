@@ -210,6 +210,9 @@ impl Config {
         if raw.database.max_connections == 0 {
             bail!("invalid database.max_connections: must be at least 1");
         }
+        if !(64..=1_048_576).contains(&raw.database.sqlite_cache_kib) {
+            bail!("invalid database.sqlite_cache_kib: must be between 64 and 1048576 (KiB for each connection)");
+        }
         let sqlite_sync = match raw.database.sqlite_synchronous.to_ascii_lowercase().as_str() {
             "full" => SqliteSync::Full,
             "normal" => SqliteSync::Normal,
@@ -408,6 +411,16 @@ mod tests {
             let err = with(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn sqlite_cache_size_has_a_floor() {
+        let small = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Serialized::default("server.listen", "127.0.0.1:0"))
+            .merge(Serialized::default("database.sqlite_cache_kib", 16));
+        let err = Config::from_figment(small).unwrap_err().to_string();
+        assert!(err.contains("database.sqlite_cache_kib"), "{err}");
+        assert_eq!(with(&[]).unwrap().raw.database.sqlite_cache_kib, crate::store::DEFAULT_SQLITE_CACHE_KIB);
     }
 
     #[test]

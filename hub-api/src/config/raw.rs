@@ -332,6 +332,8 @@ pub struct RawDatabase {
     pub max_connections: u32,
     /// SQLite `synchronous` mode: `full` (default: nothing acknowledged is lost) or `normal`.
     pub sqlite_synchronous: String,
+    /// SQLite page cache of each pooled connection, in KiB (SQLite's own default is 2,000).
+    pub sqlite_cache_kib: u32,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -368,7 +370,12 @@ impl Default for RawConfig {
             alerting: RawAlerting::default(),
             registry: RawRegistry::default(),
             server: RawServer::default(),
-            database: RawDatabase { max_connections: 8, sqlite_synchronous: "full".into(), ..Default::default() },
+            database: RawDatabase {
+                max_connections: 8,
+                sqlite_synchronous: "full".into(),
+                sqlite_cache_kib: crate::store::DEFAULT_SQLITE_CACHE_KIB,
+                ..Default::default()
+            },
             security: RawSecurity::default(),
             assets: RawAssets::default(),
             scheduler: RawScheduler::default(),

@@ -63,6 +63,22 @@ pub enum Backend {
     Postgres,
 }
 
+/// How each pooled SQLite connection is set up (`database.sqlite_synchronous`,
+/// `database.sqlite_cache_kib`).
+#[derive(Debug, Clone, Copy)]
+struct SqliteTuning {
+    sync: SqliteSync,
+    cache_kib: u32,
+}
+
+/// Each connection's page cache, in KiB, unless configured: a quarter of SQLite's 2,000. The
+/// pool holds up to `database.max_connections` connections, so this bounds up to 16 MB of the
+/// hub's memory at SQLite's default. The pages a connection misses come from the kernel's file
+/// cache, not the disk: the hub's reads rarely revisit a page (a node's history is read once, the
+/// fleet list comes from a snapshot), and the ingest writer measured the same rate at 512 and
+/// 2,000 (BENCHMARKS.md).
+pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -86,11 +102,17 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Connects to the configured database and runs the embedded migrations.
     pub async fn connect(config: &Config) -> anyhow::Result<Store> {
-        Self::connect_url(config.database_url.expose_secret(), config.raw.database.max_connections, config.sqlite_sync)
-            .await
+        let database = &config.raw.database;
+        let sqlite = SqliteTuning { sync: config.sqlite_sync, cache_kib: database.sqlite_cache_kib };
+        Self::connect_tuned(config.database_url.expose_secret(), database.max_connections, sqlite).await
     }
 
+    /// [`Store::connect`] for tools and tests: SQLite with the default page cache.
     pub async fn connect_url(url: &str, max_connections: u32, sync: SqliteSync) -> anyhow::Result<Store> {
+        Self::connect_tuned(url, max_connections, SqliteTuning { sync, cache_kib: DEFAULT_SQLITE_CACHE_KIB }).await
+    }
+
+    async fn connect_tuned(url: &str, max_connections: u32, sqlite: SqliteTuning) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
         let mut sqlite_path = None;
@@ -118,17 +140,19 @@ impl Store {
             AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10));
         let pool_options = match backend {
             Backend::Sqlite => {
-                let sync = match sync {
+                let sync = match sqlite.sync {
                     SqliteSync::Full => "FULL",
                     SqliteSync::Normal => "NORMAL",
                 };
+                let cache_kib = sqlite.cache_kib;
                 pool_options.after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         conn.execute(
                             format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
                                  PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT};"
+                                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}; \
+                                 PRAGMA cache_size = -{cache_kib};"
                             )
                             .as_str(),
                         )

@@ -364,3 +364,17 @@ async fn the_log_is_checkpointed_by_the_hub_not_inside_commits() {
     let (_, json) = store.latest_report("c0042").await.unwrap().unwrap();
     assert_eq!(json.len(), 3000);
 }
+
+#[tokio::test]
+async fn every_sqlite_connection_gets_the_configured_page_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let store = Store::connect_tuned(&url, 2, SqliteTuning { sync: SqliteSync::Full, cache_kib: 256 }).await.unwrap();
+    // Two connections at once, so both pooled connections are asked.
+    let mut a = store.pool().acquire().await.unwrap();
+    let mut b = store.pool().acquire().await.unwrap();
+    for conn in [&mut a, &mut b] {
+        let (size,): (i64,) = sqlx::query_as("PRAGMA cache_size").fetch_one(&mut **conn).await.unwrap();
+        assert_eq!(size, -256, "a negative cache_size is KiB");
+    }
+}
