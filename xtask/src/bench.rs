@@ -393,18 +393,20 @@ impl Bench {
     /// The SPA's size, from the built `hub-web/dist`.
     fn spa_row(&self) -> Result<Row> {
         let dist = root().join("hub-web/dist");
-        let spa = if dist.is_dir() {
+        // Issue 18: the `.wasm` under 300 KB gzipped (KB of 1,000 bytes).
+        let (spa, wasm_gz) = if dist.is_dir() {
             let s = sim(&self.sim, &["spa-size", &dist.to_string_lossy()])?;
-            format!(
+            let text = format!(
                 "wasm {:.0} KB gzipped ({:.0} KB raw); first load {:.0} KB gzipped",
                 num(&s, "wasm_gz") / 1000.0,
                 num(&s, "wasm_raw") / 1000.0,
                 num(&s, "first_load_gz") / 1000.0
-            )
+            );
+            (text, num(&s, "wasm_gz"))
         } else {
-            "not built (hub-web/dist is missing)".into()
+            ("not built (hub-web/dist is missing)".into(), f64::NAN)
         };
-        Ok(row("SPA size", spa, "(reported)", "-".into()))
+        Ok(row("SPA size", spa, "wasm < 300 KB gzipped", verdict(wasm_gz, 300_000.0, true)))
     }
 }
 
