@@ -25,10 +25,11 @@ pub struct JobRun {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     pub name: String,
-    /// `every 60s` or `daily at 05:00 Europe/Budapest`.
+    /// `every 60s`, `daily at 05:00 Europe/Budapest`, or `off` when the configuration switches
+    /// the job off.
     pub schedule: String,
-    /// The next due time.
-    pub next_due_at: DateTime<Utc>,
+    /// The next due time; `null` when the job is off.
+    pub next_due_at: Option<DateTime<Utc>>,
     /// `null` when it never ran.
     pub last_run: Option<JobRun>,
 }

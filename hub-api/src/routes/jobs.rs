@@ -33,11 +33,11 @@ pub async fn list_jobs(State(state): State<AppState>, caller: Caller) -> Result<
         .iter()
         .map(|job| {
             let schedule = job.schedule(&state);
-            let next_due_at = schedule.next_due(now, tz);
+            let enabled = job.enabled(&state);
             JobStatus {
                 name: job.name().to_string(),
-                schedule: if job.enabled(&state) { describe(schedule, tz) } else { "off".to_string() },
-                next_due_at,
+                schedule: if enabled { describe(schedule, tz) } else { "off".to_string() },
+                next_due_at: enabled.then(|| schedule.next_due(now, tz)),
                 last_run: last.remove(job.name()).map(|r| JobRun {
                     due_at: r.due_at,
                     started_at: r.started_at,

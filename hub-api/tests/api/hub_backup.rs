@@ -381,6 +381,7 @@ async fn the_self_backup_job_is_off_by_default() {
     let jobs = hub.get_json("/api/v1/jobs", 200).await;
     let job = jobs["jobs"].as_array().unwrap().iter().find(|j| j["name"] == "self_backup").cloned().unwrap();
     assert_eq!(job["schedule"], "off");
+    assert!(job["next_due_at"].is_null(), "a job that is off is never due: {job}");
     assert!(!hub_api::jobs::SelfBackup.enabled(hub.state()));
 }
 

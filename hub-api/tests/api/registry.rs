@@ -143,5 +143,6 @@ async fn an_empty_image_switches_the_watch_off() {
     let jobs = hub.get_json("/api/v1/jobs", 200).await;
     let watch = jobs["jobs"].as_array().unwrap().iter().find(|j| j["name"] == "registry_watch").unwrap().clone();
     assert_eq!(watch["schedule"], "off");
+    assert!(watch["next_due_at"].is_null(), "a job that is off is never due: {watch}");
     hub.stop().await;
 }

@@ -71,7 +71,7 @@ pub fn JobsPage() -> impl IntoView {
 
 #[component]
 fn JobRow(job: JobStatus, now: i64) -> impl IntoView {
-    let next = job.next_due_at.timestamp_millis();
+    let next = job.next_due_at.map(|at| at.timestamp_millis());
     let (last, took, outcome) = match &job.last_run {
         None => ("never".to_string(), "–".to_string(), view! { <span class="muted">"–"</span> }.into_any()),
         Some(run) => (
@@ -84,8 +84,13 @@ fn JobRow(job: JobStatus, now: i64) -> impl IntoView {
         <tr data-job=job.name.clone()>
             <td class="name" data-label="Job">{job.name.clone()}</td>
             <td class="schedule" data-label="Schedule">{job.schedule.clone()}</td>
-            <td data-label="Next run">
-                <div>{format::local(next, format::Style::DateTime)} <span class="sub muted">{until(next, now)}</span></div>
+            <td class="next" data-label="Next run">
+                {match next {
+                    Some(next) => view! {
+                        <div>{format::local(next, format::Style::DateTime)} <span class="sub muted">{until(next, now)}</span></div>
+                    }.into_any(),
+                    None => view! { <span class="muted">"–"</span> }.into_any(),
+                }}
             </td>
             <td data-label="Last run">
                 <div>

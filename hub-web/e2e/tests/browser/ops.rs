@@ -228,6 +228,9 @@ async fn scenarios(client: &Client, hub: &TestHub) -> Result<()> {
             "{job}: {schedule}"
         );
     }
+    // The hub's own backup is off unless configured: it has no next run.
+    let next = eval(client, "document.querySelector('tr[data-job=self_backup] .next')?.textContent").await?;
+    ensure!(next == json!("–"), "a job that is off has no next run: {next}");
     both_widths(client, "ops-jobs-light", None).await?;
 
     assets(client, hub).await
