@@ -150,7 +150,7 @@ impl CreateConfigRequest {
     /// Every problem, each naming its field; empty when the request is valid.
     pub fn problems(&self) -> Vec<FieldError> {
         let mut out = Vec::new();
-        check(&mut out, "customer_id", validate::customer_id(&self.customer_id));
+        check(&mut out, "customer_id", validate::claimed_customer_id(&self.customer_id));
         out.extend(self.fields.problems());
         out
     }

@@ -181,7 +181,7 @@ pub struct ValidEvent {
 impl EventIn {
     /// Checks every field; the error is `(field, message)`.
     pub fn validate(&self) -> Result<ValidEvent, (&'static str, String)> {
-        crate::validate::customer_id(&self.customer_id).map_err(|m| ("customer_id", m))?;
+        crate::validate::claimed_customer_id(&self.customer_id).map_err(|m| ("customer_id", m))?;
         let accepted = || EventType::controller_types().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
         let event_type = EventType::parse(&self.event_type).map_err(|_| {
             ("event_type", format!("unknown event type {:?}; accepted: {}", self.event_type, accepted()))

@@ -100,7 +100,7 @@ impl InfraBackupIn {
     /// Checks the snapshot; the error names the field that is wrong.
     pub fn validate(&self) -> Result<(), FieldError> {
         let err = |field: &str, msg: String| Err(FieldError::new(field, msg));
-        if let Err(msg) = validate::customer_id(&self.customer_id) {
+        if let Err(msg) = validate::claimed_customer_id(&self.customer_id) {
             return err("customer_id", msg);
         }
         for (field, value) in [("controller_yaml", &self.controller_yaml), ("settings_json", &self.settings_json)] {

@@ -219,7 +219,7 @@ impl ReportIn {
             Some(_) => return refuse("customer_id", "customer_id must be a string".into()),
             None => return refuse("customer_id", "customer_id is required".into()),
         };
-        if let Err(msg) = validate::customer_id(&customer_id) {
+        if let Err(msg) = validate::claimed_customer_id(&customer_id) {
             return refuse("customer_id", msg);
         }
         // Almost every report fits its schema whole: read in one pass, without copying the value
@@ -265,7 +265,7 @@ impl ReportIn {
     /// limits and the values out of range dropped, named in the warnings as the lenient read
     /// names them.
     pub fn checked_whole(mut self) -> Result<(ReportIn, Vec<String>), (String, String)> {
-        if let Err(msg) = validate::customer_id(&self.customer_id) {
+        if let Err(msg) = validate::claimed_customer_id(&self.customer_id) {
             return Err(("customer_id".into(), msg));
         }
         let mut warnings = Vec::new();

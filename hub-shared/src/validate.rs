@@ -7,6 +7,20 @@ pub const CUSTOMER_ID_MAX_LEN: usize = 63;
 /// The rule of [`customer_id`] as a regular expression, for the API document.
 pub const CUSTOMER_ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
 
+/// The customer id the hub files its own events under (its own backup failing). No customer,
+/// controller or report may claim it, so those events never reach a customer's page or inbox.
+pub const HUB_SUBJECT: &str = "felhom-hub";
+
+/// [`customer_id`] for an id that a new customer, a controller's report, event or
+/// infrastructure backup claims: also not the hub's own [`HUB_SUBJECT`].
+pub fn claimed_customer_id(id: &str) -> Result<(), String> {
+    customer_id(id)?;
+    if id == HUB_SUBJECT {
+        return Err(format!("customer_id {HUB_SUBJECT:?} is reserved for the hub's own events"));
+    }
+    Ok(())
+}
+
 /// Checks a customer id against `^[a-z0-9][a-z0-9-]{0,62}$`; the error says what is wrong.
 pub fn customer_id(id: &str) -> Result<(), String> {
     let bytes = id.as_bytes();
@@ -267,6 +281,14 @@ mod tests {
         for id in ["a", "0", "kovacs", "kovacs-csalad-2", &"a".repeat(63)] {
             assert_eq!(customer_id(id), Ok(()), "{id}");
         }
+    }
+
+    #[test]
+    fn the_hubs_own_subject_cannot_be_claimed() {
+        assert_eq!(customer_id(HUB_SUBJECT), Ok(()), "it is a well-formed id: lists can filter by it");
+        assert!(claimed_customer_id(HUB_SUBJECT).unwrap_err().contains("reserved"));
+        assert_eq!(claimed_customer_id("felhom-hub-2"), Ok(()));
+        assert!(claimed_customer_id("Bad").is_err());
     }
 
     #[test]

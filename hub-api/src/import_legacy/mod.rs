@@ -228,6 +228,6 @@ fn cipher(config: &Config, dry_run: bool) -> anyhow::Result<Cipher> {
 pub(super) fn customer_id(cell: &source::Cell) -> Result<String, String> {
     let id = cell.text().ok_or_else(|| "no customer_id".to_string())?;
     let id = id.trim().to_string();
-    hub_shared::validate::customer_id(&id).map_err(|_| format!("customer_id {id:?} is not a valid id"))?;
+    hub_shared::validate::claimed_customer_id(&id).map_err(|m| format!("customer_id {id:?} is not a valid id: {m}"))?;
     Ok(id)
 }

@@ -18,8 +18,7 @@ use crate::store::NewEvent;
 
 pub struct SelfBackup;
 
-/// The customer id the hub files its own events under.
-pub const HUB_SUBJECT: &str = "felhom-hub";
+pub use hub_shared::validate::HUB_SUBJECT;
 const PREFIX: &str = "felhom-hub-";
 const SUFFIX: &str = ".tar.gz";
 

@@ -156,6 +156,8 @@ async fn bad_events_are_refused_with_the_reason() {
     let big = json!({"log": "y".repeat(64 * 1024)});
     expect_error(post_event(&hub, REPORT_KEY, &with("details", big)).await, 422, "details").await;
     expect_error(post_event(&hub, REPORT_KEY, &with("customer_id", json!("Kovacs!"))).await, 422, "customer_id").await;
+    // Only the hub files events under its own subject.
+    expect_error(post_event(&hub, REPORT_KEY, &with("customer_id", json!("felhom-hub"))).await, 422, "reserved").await;
     let mut missing = event("kovacs", "backup_failed", "error");
     missing.as_object_mut().unwrap().remove("severity");
     expect_error(post_event(&hub, REPORT_KEY, &missing).await, 422, "severity").await;

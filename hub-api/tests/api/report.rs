@@ -135,6 +135,7 @@ async fn bad_reports_get_a_clear_4xx_and_write_nothing() {
         (r#"{"health":"ok"}"#.into(), "application/json", 422, "customer_id"),
         (r#"{"customer_id":7,"health":"ok"}"#.into(), "application/json", 422, "customer_id"),
         (r#"{"customer_id":"Bad_Id","health":"ok"}"#.into(), "application/json", 422, "customer_id"),
+        (r#"{"customer_id":"felhom-hub","health":"ok"}"#.into(), "application/json", 422, "reserved"),
         (r#"[{"customer_id":"a"}]"#.into(), "application/json", 422, "object"),
         (r#"{"customer_id":"a","health":"ok"}"#.into(), "text/plain", 415, "application/json"),
         (
