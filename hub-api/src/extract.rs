@@ -145,13 +145,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RolloutId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(RolloutId(id)),
-            _ => Err(AppError::BadRequest(format!("rollout_id: {raw:?} is not a rollout id (a positive number)"))),
-        }
+        let (id, raw) = positive_path_id(parts, state).await?;
+        id.map(RolloutId)
+            .ok_or_else(|| AppError::BadRequest(format!("rollout_id: {raw:?} is not a rollout id (a positive number)")))
     }
 }
 
@@ -162,14 +158,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path(text) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
-        match text.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Id(id)),
-            _ => Err(AppError::BadRequest(format!("id must be a positive integer (got {text:?})"))),
-        }
+        let (id, raw) = positive_path_id(parts, state).await?;
+        id.map(Id).ok_or_else(|| AppError::BadRequest(format!("id must be a positive integer (got {raw:?})")))
     }
+}
+
+/// The path's one parameter as a positive integer, if it is one, and the text it was.
+async fn positive_path_id<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<(Option<i64>, String), AppError> {
+    let Path(raw) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("invalid path: {}", e.body_text())))?;
+    Ok((raw.parse::<i64>().ok().filter(|id| *id > 0), raw))
 }
 
 /// The client's address: the peer, or, behind a trusted ingress, the last `X-Forwarded-For`

@@ -154,26 +154,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AlertRow>> {
         let open = if include_resolved { "" } else { " AND resolved_at IS NULL" };
-        let before = before.unwrap_or(i64::MAX);
-        let rows: Vec<StoredAlert> = match customer_id {
-            Some(id) => {
-                sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM alerts WHERE customer_id = $1 AND id < $2{open} ORDER BY id DESC LIMIT $3"
-                ))
-                .bind(id)
-                .bind(before)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(&format!("SELECT {COLUMNS} FROM alerts WHERE id < $1{open} ORDER BY id DESC LIMIT $2"))
-                    .bind(before)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+        let select = format!("SELECT {COLUMNS} FROM alerts");
+        let rows: Vec<StoredAlert> = self.page_by_id(&select, open, customer_id, before, limit).await?;
         rows.into_iter().map(StoredAlert::read).collect()
     }
 

@@ -83,26 +83,8 @@ impl Store {
     /// with an id below `before`.
     pub async fn audit_log(&self, customer_id: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
         const COLUMNS: &str = "id, at, actor, action, customer_id, summary, client_ip";
-        let before = before.unwrap_or(i64::MAX);
-        let rows: Vec<StoredAudit> = match customer_id {
-            Some(id) => {
-                sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
-                ))
-                .bind(id)
-                .bind(before)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(&format!("SELECT {COLUMNS} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2"))
-                    .bind(before)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+        let select = format!("SELECT {COLUMNS} FROM audit_log");
+        let rows: Vec<StoredAudit> = self.page_by_id(&select, "", customer_id, before, limit).await?;
         rows.into_iter().map(StoredAudit::read).collect()
     }
 }

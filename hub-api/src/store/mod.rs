@@ -175,6 +175,30 @@ impl Store {
         Ok(store)
     }
 
+    /// One page of a table with an `id` and a `customer_id`, newest first: at most `limit` rows
+    /// of `select` (`SELECT … FROM table`) with an id below `before`, of one customer or of all.
+    /// `filter` is the table's own condition (` AND …`, without parameters).
+    async fn page_by_id<R>(
+        &self,
+        select: &str,
+        filter: &str,
+        customer_id: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        // The placeholders are numbered in the order they appear, as the binds follow.
+        let (customer, next) = if customer_id.is_some() { ("customer_id = $1 AND ", 2) } else { ("", 1) };
+        let sql = format!("{select} WHERE {customer}id < ${next}{filter} ORDER BY id DESC LIMIT ${}", next + 1);
+        let mut query = sqlx::query_as(&sql);
+        if let Some(id) = customer_id {
+            query = query.bind(id);
+        }
+        Ok(query.bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(&self.pool).await?)
+    }
+
     async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
