@@ -274,6 +274,8 @@ impl LiveHub {
             .env("HUB_API__REPORT_API_KEY", GLOBAL_KEY)
             .env("HUB_AUTH__PASSWORD_HASH", String::from_utf8_lossy(&hash.stdout).trim())
             .env("HUB_ASSETS__SEED_DIR", root().join("assets-seed"))
+            // The registry watch off: the contract's hub talks to nothing outside this machine.
+            .env("HUB_REGISTRY__IMAGE", "")
             .env("RUST_LOG", "error");
         Ok(LiveHub { server: Server::start(cmd)?, data })
     }
