@@ -72,11 +72,11 @@ struct SqliteTuning {
 }
 
 /// Each connection's page cache, in KiB, unless configured: a quarter of SQLite's 2,000. The
-/// pool holds up to `database.max_connections` connections, so this bounds up to 16 MB of the
-/// hub's memory at SQLite's default. The pages a connection misses come from the kernel's file
-/// cache, not the disk: the hub's reads rarely revisit a page (a node's history is read once, the
-/// fleet list comes from a snapshot), and the ingest writer measured the same rate at 512 and
-/// 2,000 (BENCHMARKS.md).
+/// pool holds up to `database.max_connections` connections (8 by default), whose caches took up
+/// to 16 MB of the hub's memory at SQLite's size. The pages a connection misses come from the
+/// kernel's file cache, not the disk: the hub's reads rarely revisit a page (a node's history is
+/// read once, the fleet list comes from a snapshot), and the ingest writer measured the same rate
+/// at 512 and 2,000 (BENCHMARKS.md).
 pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
 #[derive(Clone)]
